@@ -1,0 +1,62 @@
+# flytesec.hardening — developer and CI entry points. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV = $(shell bash $(ROOT)/hack/venv.sh)
+BUILD := $(ROOT)/build
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' $(ROOT)/galaxy.yml)
+ARTIFACT := $(BUILD)/flytesec-hardening-$(COLLECTION_VERSION).tar.gz
+CLUSTER ?= local
+PYTEST_ARGS ?=
+
+.PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
+        cluster-up cluster-down flyte-up demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+deps: ## Debian packages the tests need (only when missing)
+	bash $(ROOT)/hack/system-deps.sh
+
+venv: ## create the cached virtualenv with the pinned tool chain
+	@echo $(VENV)
+
+test: deps unit sanity lint changelog-lint build install-check integration ## everything CI runs
+	@echo "make test: all steps passed"
+
+unit: ## unit tests (no cluster)
+	cd $(ROOT) && $(VENV)/bin/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+sanity: deps ## ansible-test sanity (offline, --venv)
+	bash $(ROOT)/hack/sanity.sh
+
+lint: ## ansible-lint, production profile
+	cd $(ROOT) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(BUILD)/collections ansible-lint --offline
+
+changelog-lint: ## every fragment is valid
+	cd $(ROOT) && $(VENV)/bin/antsibull-changelog lint
+
+build: ## ansible-galaxy collection build
+	mkdir -p $(BUILD)
+	cd $(ROOT) && $(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+install-check: build ## install the artifact into a temporary path and render every module's docs
+	bash $(ROOT)/hack/install-check.sh $(ARTIFACT)
+
+cluster-up: ## build (if needed) and start the local control plane
+	bash $(ROOT)/hack/cluster/up.sh --name $(CLUSTER)
+
+cluster-down: ## stop the local control plane started by cluster-up
+	bash $(ROOT)/hack/cluster/down.sh --name $(CLUSTER)
+
+flyte-up: cluster-up ## install upstream Flyte v1.16.8 (flyte-core and flyte-binary) on it
+	bash $(ROOT)/hack/cluster/flyte-up.sh --name $(CLUSTER)
+
+integration: ## integration tests against the real local cluster (started if needed)
+	cd $(ROOT) && $(VENV)/bin/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+demo: ## local cluster + Flyte, then playbooks/harden-flyte.yml, and what changed
+	bash $(ROOT)/hack/demo.sh
+
+clean: ## remove build output (keeps ~/.cache)
+	rm -rf $(BUILD) tests/output

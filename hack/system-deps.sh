@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages the tests need (installed only when missing): shellcheck for ansible-test's
+# shellcheck sanity test, openssl for the local cluster's PKI.
+set -euo pipefail
+need=()
+command -v shellcheck >/dev/null || need+=(shellcheck)
+command -v openssl >/dev/null || need+=(openssl)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then echo "missing packages: ${need[*]} (run as root or install them)" >&2; exit 1; fi
+  echo "[deps] installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

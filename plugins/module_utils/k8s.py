@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kubernetes access for flytesec.hardening modules, through kubernetes.core's client.
+
+Connection options are kubernetes.core's own (``k8s_auth_options``: kubeconfig, context,
+host, api_key, validate_certs, ... and their ``K8S_AUTH_*`` environment fallbacks, which is
+what AWX's Kubernetes credential injects). Nothing here re-implements kubernetes.core: it adds
+what its client lacks for this collection:
+
+* objects come back as plain dicts (``None`` when absent) so the pure-Python core can work on them;
+* writes in check mode are server-side dry runs (kubernetes.core's ``K8SClient`` adds ``dryRun=All``);
+* the API server's ``Warning`` headers (PodSecurity warnings among them) are collected;
+* every write is recorded (verb, kind, namespace, name, dry run) for the module result.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+import json
+import traceback
+
+K8S_IMP_ERR = None
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+    HAS_K8S_CORE = True
+except ImportError:  # pragma: no cover - exercised by ansible-test's import test
+    K8S_IMP_ERR = traceback.format_exc()
+    HAS_K8S_CORE = False
+    AUTH_ARG_SPEC = {}
+    AnsibleK8SModule = None
+    CoreException = Exception
+
+try:
+    from kubernetes.dynamic.exceptions import NotFoundError, DynamicApiError
+    HAS_KUBERNETES = True
+except ImportError:  # pragma: no cover
+    HAS_KUBERNETES = False
+    K8S_IMP_ERR = K8S_IMP_ERR or traceback.format_exc()
+
+    class NotFoundError(Exception):
+        """Stand-in so that except clauses stay valid without the kubernetes library."""
+
+    class DynamicApiError(Exception):
+        """Stand-in so that except clauses stay valid without the kubernetes library."""
+
+PATCH_CONTENT_TYPES = {
+    "strategic": "application/strategic-merge-patch+json",
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+}
+WRITE_VERBS = ("create", "patch", "replace", "delete")
+
+
+def auth_argument_spec():
+    """Return a fresh copy of kubernetes.core's connection options (documented by ``kubernetes.core.k8s_auth_options``)."""
+    return copy.deepcopy(AUTH_ARG_SPEC)
+
+
+class FlyteK8sError(Exception):
+    """A Kubernetes API call failed; ``status`` and ``reason`` carry the API server's answer."""
+
+    def __init__(self, message, status=None, reason=None):
+        super(FlyteK8sError, self).__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+def _api_error_message(exc):
+    """Extract the API server's own message from a dynamic client error."""
+    body = getattr(exc, "body", None)
+    if body:
+        try:
+            if isinstance(body, bytes):
+                body = body.decode("utf-8", "replace")
+            return json.loads(body).get("message") or str(body)
+        except (ValueError, AttributeError):
+            return str(body)
+    return str(exc)
+
+
+def _warnings_from_headers(headers):
+    """Return the text of every ``Warning`` header (RFC 7234 form ``299 - "text"``)."""
+    if headers is None:
+        return []
+    values = headers.getlist("Warning") if hasattr(headers, "getlist") else [headers.get("Warning")]
+    found = []
+    for value in values:
+        if not value:
+            continue
+        for part in value.split(", 299 "):
+            text = part.strip()
+            if text.startswith("299 "):
+                text = text[4:]
+            if text.startswith("- "):
+                text = text[2:]
+            found.append(text.strip().strip('"'))
+    return found
+
+
+class FlyteK8sClient(object):
+    """Thin dict-in/dict-out wrapper around kubernetes.core's ``K8SClient``."""
+
+    def __init__(self, module, client=None):
+        self.module = module
+        self.client = client if client is not None else get_api_client(module=module)
+        self.warnings = []
+        self.writes = []
+
+    @property
+    def dry_run(self):
+        """True when writes are sent as server-side dry runs (check mode)."""
+        return bool(getattr(self.client, "dry_run", False))
+
+    def resource(self, api_version, kind):
+        """Return the discovered API resource for ``api_version``/``kind``."""
+        return self.client.resource(kind, api_version)
+
+    def get(self, api_version, kind, name, namespace=None):
+        """Return the object as a dict, or ``None`` when it does not exist."""
+        resource = self.resource(api_version, kind)
+        try:
+            return self.client.get(resource, name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+        except DynamicApiError as exc:
+            raise FlyteK8sError("get %s %s/%s failed: %s" % (kind, namespace, name, _api_error_message(exc)),
+                                getattr(exc, "status", None), getattr(exc, "reason", None))
+
+    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
+        """Return the items of a list call as dicts (an empty list when none)."""
+        resource = self.resource(api_version, kind)
+        try:
+            result = self.client.get(resource, namespace=namespace, label_selector=label_selector, field_selector=field_selector)
+        except NotFoundError:
+            return []
+        except DynamicApiError as exc:
+            raise FlyteK8sError("list %s in %s failed: %s" % (kind, namespace, _api_error_message(exc)),
+                                getattr(exc, "status", None), getattr(exc, "reason", None))
+        return list(result.to_dict().get("items", []))
+
+    def _write(self, verb, api_version, kind, name, namespace, call):
+        """Run one write, record it, collect API warnings and return the resulting object as a dict."""
+        record = {"verb": verb, "kind": kind, "namespace": namespace, "name": name, "dry_run": self.dry_run}
+        try:
+            response = call()
+        except DynamicApiError as exc:
+            record["error"] = _api_error_message(exc)
+            self.writes.append(record)
+            raise FlyteK8sError("%s %s %s/%s failed: %s" % (verb, kind, namespace, name, record["error"]),
+                                getattr(exc, "status", None), getattr(exc, "reason", None))
+        self.writes.append(record)
+        found = _warnings_from_headers(getattr(response, "headers", None))
+        for text in found:
+            self.warnings.append({"kind": kind, "namespace": namespace, "name": name, "warning": text})
+        data = getattr(response, "data", b"")
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        return json.loads(data) if data else None
+
+    def patch(self, api_version, kind, name, namespace, body, patch_type="strategic"):
+        """Patch an object (strategic merge, JSON merge or JSON patch); a dry run in check mode."""
+        resource = self.resource(api_version, kind)
+        content_type = PATCH_CONTENT_TYPES[patch_type]
+        return self._write("patch", api_version, kind, name, namespace, lambda: self.client.patch(
+            resource, body, name=name, namespace=namespace, content_type=content_type, serialize=False))
+
+    def create(self, api_version, kind, body, namespace=None):
+        """Create an object; a dry run in check mode."""
+        resource = self.resource(api_version, kind)
+        name = body.get("metadata", {}).get("name")
+        return self._write("create", api_version, kind, name, namespace, lambda: self.client.create(
+            resource, body, namespace=namespace, serialize=False))
+
+    def replace(self, api_version, kind, body, namespace=None):
+        """Replace an object (optimistic concurrency through its resourceVersion); a dry run in check mode."""
+        resource = self.resource(api_version, kind)
+        name = body.get("metadata", {}).get("name")
+        return self._write("replace", api_version, kind, name, namespace, lambda: self.client.replace(
+            resource, body, name=name, namespace=namespace, serialize=False))
+
+    def delete(self, api_version, kind, name, namespace=None):
+        """Delete an object; a dry run in check mode. Returns ``None`` if it was already gone."""
+        resource = self.resource(api_version, kind)
+        try:
+            return self._write("delete", api_version, kind, name, namespace, lambda: self.client.delete(
+                resource, name=name, namespace=namespace, serialize=False))
+        except FlyteK8sError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+
+def new_module(argument_spec, **kwargs):
+    """Create an ``AnsibleK8SModule`` with kubernetes.core's connection options added to ``argument_spec``.
+
+    Fails the module cleanly (``missing_required_lib``) when kubernetes.core or the
+    kubernetes library is missing.
+    """
+    if not HAS_K8S_CORE:
+        from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+        spec = dict(argument_spec)
+        module = AnsibleModule(argument_spec=spec, **kwargs)
+        module.fail_json(msg=missing_required_lib("kubernetes.core collection"), exception=K8S_IMP_ERR)
+    spec = auth_argument_spec()
+    spec.update(argument_spec)
+    return AnsibleK8SModule(argument_spec=spec, **kwargs)
+
+
+def connect(module):
+    """Return a ``FlyteK8sClient`` for the module, failing it with the client's message on error."""
+    try:
+        return FlyteK8sClient(module)
+    except CoreException as exc:
+        module.fail_from_exception(exc)
+    return None

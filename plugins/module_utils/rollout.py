@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restart on change: decide, trigger and judge rollouts of Flyte workloads.
+
+``kubectl rollout restart`` writes a new timestamp on every call and is never idempotent.
+Here a workload's pod template carries the hash of the ConfigMap and Secret data it consumes
+(annotation ``CONFIG_HASH_ANNOTATION``). A changed hash patches the annotation, which makes the
+controller roll out exactly once; an unchanged hash does nothing.
+
+Pure functions on plain dicts; the flyte_rollout module does the API calls.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import hashlib
+import json
+
+CONFIG_HASH_ANNOTATION = "hardening.flytesec.io/config-hash"
+RESTARTED_BY_ANNOTATION = "hardening.flytesec.io/restarted-by"
+ROLLABLE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def pod_template(workload):
+    """Return the pod template of a Deployment, StatefulSet or DaemonSet (``{}`` when absent)."""
+    return (workload.get("spec") or {}).get("template") or {}
+
+
+def referenced_objects(pod_spec):
+    """Return the ConfigMaps and Secrets a pod spec consumes, as sorted ``(kind, name, optional)`` tuples.
+
+    Looks at volumes (configMap, secret, projected sources), ``envFrom`` and ``env[].valueFrom``
+    of every container, init containers included.
+    """
+    found = {}
+
+    def add(kind, name, optional):
+        if name:
+            key = (kind, name)
+            found[key] = found.get(key, True) and bool(optional)
+
+    for volume in pod_spec.get("volumes") or []:
+        if volume.get("configMap"):
+            add("ConfigMap", volume["configMap"].get("name"), volume["configMap"].get("optional"))
+        if volume.get("secret"):
+            add("Secret", volume["secret"].get("secretName"), volume["secret"].get("optional"))
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            if source.get("configMap"):
+                add("ConfigMap", source["configMap"].get("name"), source["configMap"].get("optional"))
+            if source.get("secret"):
+                add("Secret", source["secret"].get("name"), source["secret"].get("optional"))
+    for container in (pod_spec.get("initContainers") or []) + (pod_spec.get("containers") or []):
+        for env_from in container.get("envFrom") or []:
+            if env_from.get("configMapRef"):
+                add("ConfigMap", env_from["configMapRef"].get("name"), env_from["configMapRef"].get("optional"))
+            if env_from.get("secretRef"):
+                add("Secret", env_from["secretRef"].get("name"), env_from["secretRef"].get("optional"))
+        for env in container.get("env") or []:
+            value_from = env.get("valueFrom") or {}
+            if value_from.get("configMapKeyRef"):
+                add("ConfigMap", value_from["configMapKeyRef"].get("name"), value_from["configMapKeyRef"].get("optional"))
+            if value_from.get("secretKeyRef"):
+                add("Secret", value_from["secretKeyRef"].get("name"), value_from["secretKeyRef"].get("optional"))
+    return sorted((kind, name, optional) for (kind, name), optional in found.items())
+
+
+def current_hash(workload):
+    """Return the config hash recorded in the workload's pod template, or ``None``."""
+    annotations = (pod_template(workload).get("metadata") or {}).get("annotations") or {}
+    return annotations.get(CONFIG_HASH_ANNOTATION)
+
+
+def inputs_hash(workload_uid, objects):
+    """Hash the data of the ConfigMaps and Secrets a workload consumes.
+
+    ``objects`` is a list of ConfigMap/Secret dicts (missing ones as ``None`` entries are skipped).
+    The workload's uid salts the digest, so the annotation says nothing about a Secret's value
+    that could be looked up elsewhere. Only ``data``, ``binaryData`` and ``stringData`` count:
+    metadata churn (resourceVersion, managedFields) never causes a restart.
+    """
+    digest = hashlib.sha256()
+    digest.update((workload_uid or "").encode("utf-8"))
+    for obj in sorted((o for o in objects if o), key=lambda o: (o.get("kind", ""), o["metadata"]["name"])):
+        payload = {
+            "kind": obj.get("kind"),
+            "name": obj["metadata"]["name"],
+            "data": obj.get("data") or {},
+            "binaryData": obj.get("binaryData") or {},
+            "stringData": obj.get("stringData") or {},
+        }
+        digest.update(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode("utf-8"))
+    return "sha256:" + digest.hexdigest()[:32]
+
+
+def restart_patch(new_hash, run_id=None):
+    """Strategic-merge patch that records ``new_hash`` in the pod template (and so rolls the workload)."""
+    annotations = {CONFIG_HASH_ANNOTATION: new_hash}
+    if run_id:
+        annotations[RESTARTED_BY_ANNOTATION] = run_id
+    return {"spec": {"template": {"metadata": {"annotations": annotations}}}}
+
+
+def template_restore_patch(backup_template):
+    """JSON patch that puts a pod template back exactly as it was in a backup."""
+    return [{"op": "replace", "path": "/spec/template", "value": backup_template}]
+
+
+def _condition(status, cond_type):
+    for cond in status.get("conditions") or []:
+        if cond.get("type") == cond_type:
+            return cond
+    return None
+
+
+def rollout_state(workload):
+    """Judge a rollout from the workload's status.
+
+    Returns ``(state, message)`` where state is ``complete``, ``progressing``, ``failed`` or ``paused``.
+    Follows ``kubectl rollout status``: the controller has observed the latest generation and every
+    replica is updated, ready and available with no old replica left.
+    """
+    kind = workload.get("kind")
+    spec = workload.get("spec") or {}
+    status = workload.get("status") or {}
+    generation = (workload.get("metadata") or {}).get("generation", 0)
+    if spec.get("paused"):
+        return "paused", "%s is paused: not rolled out (resume it to apply the change)" % kind
+    if status.get("observedGeneration", 0) < generation:
+        return "progressing", "waiting for the controller to observe generation %s" % generation
+    if kind == "Deployment":
+        progressing = _condition(status, "Progressing")
+        if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
+            return "failed", progressing.get("message") or "progress deadline exceeded"
+        failure = _condition(status, "ReplicaFailure")
+        if failure and failure.get("status") == "True":
+            return "failed", failure.get("message") or failure.get("reason") or "replica failure"
+        want = spec.get("replicas", 1)
+        updated = status.get("updatedReplicas", 0)
+        if updated < want:
+            return "progressing", "%s of %s updated replicas" % (updated, want)
+        if status.get("replicas", 0) > updated:
+            return "progressing", "%s old replicas pending termination" % (status.get("replicas", 0) - updated)
+        if status.get("availableReplicas", 0) < updated:
+            return "progressing", "%s of %s updated replicas available" % (status.get("availableReplicas", 0), updated)
+        return "complete", "rolled out"
+    if kind == "StatefulSet":
+        want = spec.get("replicas", 1)
+        if status.get("updatedReplicas", 0) < want or status.get("readyReplicas", 0) < want:
+            return "progressing", "%s of %s pods updated and ready" % (status.get("updatedReplicas", 0), want)
+        if status.get("updateRevision") and status.get("currentRevision") != status.get("updateRevision"):
+            return "progressing", "waiting for the update revision to become current"
+        return "complete", "rolled out"
+    if kind == "DaemonSet":
+        want = status.get("desiredNumberScheduled", 0)
+        if status.get("updatedNumberScheduled", 0) < want or status.get("numberAvailable", 0) < want:
+            return "progressing", "%s of %s pods updated and available" % (status.get("updatedNumberScheduled", 0), want)
+        return "complete", "rolled out"
+    return "complete", "%s has no rollout" % kind
+
+
+def failure_reason(events):
+    """Pick the most telling message from the events of a workload and its ReplicaSets/Pods.
+
+    ``FailedCreate`` (for example a PodSecurity rejection) is preferred, then any other Warning.
+    """
+    warnings = [e for e in events if e.get("type") == "Warning"]
+    for preferred in ("FailedCreate", "FailedScheduling", "BackOff", "Failed"):
+        for event in reversed(warnings):
+            if event.get("reason") == preferred:
+                return "%s: %s" % (preferred, event.get("message"))
+    if warnings:
+        return "%s: %s" % (warnings[-1].get("reason"), warnings[-1].get("message"))
+    return None

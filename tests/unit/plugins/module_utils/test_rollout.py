@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Unit tests for the restart-on-change logic, on the upstream Flyte manifests."""
+import yaml
+import pytest
+
+from conftest import FIXTURES
+from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+
+
+def load(name):
+    with open(FIXTURES / "flyte-v1.16.8" / name) as handle:
+        return [d for d in yaml.safe_load_all(handle) if d]
+
+
+@pytest.fixture(scope="module")
+def core():
+    return load("flyte-core-eks.yaml")
+
+
+def deployment(docs, name):
+    return next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name)
+
+
+def test_flyteadmin_inputs_from_the_upstream_manifest(core):
+    refs = ro.referenced_objects(deployment(core, "flyteadmin")["spec"]["template"]["spec"])
+    names = {(kind, name) for kind, name, _optional in refs}
+    assert ("ConfigMap", "flyte-admin-base-config") in names
+    assert ("ConfigMap", "flyte-admin-clusters-config") in names
+    assert ("Secret", "flyte-admin-secrets") in names
+
+
+def test_flyteconsole_consumes_its_config_through_env_from(core):
+    refs = ro.referenced_objects(deployment(core, "flyteconsole")["spec"]["template"]["spec"])
+    assert ("ConfigMap", "flyte-console-config", False) in refs
+
+
+def test_hash_ignores_metadata_and_order_but_not_data():
+    cm = {"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "1"}, "data": {"k": "v"}}
+    sec = {"kind": "Secret", "metadata": {"name": "s"}, "data": {"x": "eA=="}}
+    h1 = ro.inputs_hash("uid-1", [cm, sec])
+    cm2 = dict(cm, metadata={"name": "a", "resourceVersion": "99"})
+    assert ro.inputs_hash("uid-1", [sec, cm2, None]) == h1
+    assert ro.inputs_hash("uid-2", [cm, sec]) != h1
+    assert ro.inputs_hash("uid-1", [dict(cm, data={"k": "w"}), sec]) != h1
+
+
+def test_restart_patch_touches_only_template_annotations():
+    patch = ro.restart_patch("sha256:abc", "run-1")
+    assert patch == {"spec": {"template": {"metadata": {"annotations": {
+        ro.CONFIG_HASH_ANNOTATION: "sha256:abc", ro.RESTARTED_BY_ANNOTATION: "run-1"}}}}}
+    workload = {"spec": {"template": patch["spec"]["template"]}}
+    assert ro.current_hash(workload) == "sha256:abc"
+
+
+@pytest.mark.parametrize("status,spec,expected", [
+    ({"observedGeneration": 1}, {"replicas": 1}, "progressing"),
+    ({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 1, "availableReplicas": 1}, {"replicas": 1}, "progressing"),
+    ({"observedGeneration": 2, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1}, {"replicas": 1}, "complete"),
+    ({"observedGeneration": 2, "conditions": [{"type": "ReplicaFailure", "status": "True", "message": "forbidden"}]},
+     {"replicas": 1}, "failed"),
+    ({"observedGeneration": 2}, {"replicas": 1, "paused": True}, "paused"),
+])
+def test_rollout_state(status, spec, expected):
+    workload = {"kind": "Deployment", "metadata": {"generation": 2}, "spec": spec, "status": status}
+    assert ro.rollout_state(workload)[0] == expected
+
+
+def test_failure_reason_prefers_failed_create():
+    events = [
+        {"type": "Normal", "reason": "ScalingReplicaSet", "message": "up"},
+        {"type": "Warning", "reason": "FailedCreate", "message": 'pods "x" is forbidden: violates PodSecurity'},
+        {"type": "Warning", "reason": "Other", "message": "later"},
+    ]
+    assert ro.failure_reason(events).startswith("FailedCreate: pods")
+    assert ro.failure_reason([]) is None
