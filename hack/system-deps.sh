@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Debian packages the tests need (installed only when missing): shellcheck for ansible-test's
-# shellcheck sanity test, openssl for the local cluster's PKI.
+# the ShellCheck program for ansible-test's shell sanity test, openssl for the local cluster's PKI.
 set -euo pipefail
 need=()
 command -v shellcheck >/dev/null || need+=(shellcheck)

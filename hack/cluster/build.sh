@@ -24,9 +24,9 @@ build_k8s() {
   [ -f go.mod ] || go mod init local.build/k8s >/dev/null 2>&1
   local mod m g
   mod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
-  for m in $(sed -n 's|^[[:space:]]*\(k8s.io/[a-z0-9-]*\)[[:space:]]*=> ./staging/.*|\1|p' "$mod"); do
+  while read -r m; do
     go mod edit "-replace=$m=$m@v0.$minor.$patch"
-  done
+  done < <(sed -n 's|^[[:space:]]*\(k8s.io/[a-z0-9-]*\)[[:space:]]*=> ./staging/.*|\1|p' "$mod")
   g=$(sed -n 's/^godebug[[:space:]]\+//p' "$mod" | head -1 || true)
   if [ -n "$g" ]; then go mod edit "-godebug=$g" || true; fi
   cat > tools.go <<'GO'
@@ -76,9 +76,20 @@ build_kwok() {
 }
 
 build_helm() {
-  [ -x "$BIN/helm" ] && return 0
+  [ -x "$BIN/helm" ] && "$BIN/helm" version --template '{{.Version}}' 2>/dev/null | grep -qx "v$HELM_VERSION" && return 0
   log "helm v$HELM_VERSION"
-  GOBIN="$BIN" go install "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  # The ldflags of helm's Makefile: its version, and the Kubernetes version of its client-go as the
+  # default .Capabilities.KubeVersion of `helm template` (else v1.20.0).
+  local mod cg major minor ld
+  mod=$(go mod download -json "helm.sh/helm/v3@v$HELM_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
+  cg=$(sed -n 's|^[[:space:]]*k8s.io/client-go[[:space:]]\+v\([0-9.]*\).*|\1|p' "$mod" | head -1)
+  major=$(( ${cg%%.*} + 1 )); minor=${cg#*.}; minor=${minor%%.*}
+  ld="-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ld="$ld -X $pkg.k8sVersionMajor=$major -X $pkg.k8sVersionMinor=$minor"
+  done
+  GOBIN="$BIN" go install -trimpath -ldflags "$ld" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  "$BIN/helm" version >&2
 }
 
 what=${1:-all}
@@ -87,4 +98,4 @@ case "$what" in
   etcd) build_etcd ;; kwok) build_kwok ;; helm) build_helm ;; k8s) build_k8s ;;
   *) echo "usage: $0 [all|etcd|kwok|helm|k8s]" >&2; exit 2 ;;
 esac
-log "done: $(ls "$BIN" | tr '\n' ' ')"
+log "done: $(find "$BIN" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')"
