@@ -379,10 +379,21 @@ def map_patch(before, after):
 
 # --------------------------------------------------------------------------- helpers
 
-# Shared with the evaluator, so both read API dicts the same way.
-_dict = ps._dict  # pylint: disable=protected-access
-_list = ps._list  # pylint: disable=protected-access
-_int = ps._int  # pylint: disable=protected-access
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _int(value):
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def image_repository(image):

@@ -219,3 +219,24 @@ def scratch_namespace(kube):
     except client.exceptions.ApiException as exc:  # already gone
         if exc.status != 404:
             raise
+
+
+LAYOUT_MANIFESTS = {"flyte-core": ("core", "FLYTE_CORE_NS"), "flyte-binary": ("binary", "FLYTE_BINARY_NS")}
+
+
+def install_flyte(cluster, layout, namespace, fresh=True):
+    """Install upstream Flyte ``layout`` (flyte-core or flyte-binary) into ``namespace`` of its own.
+
+    Tests that change Flyte's objects use namespaces of their own, so that they neither depend on nor
+    disturb each other; ``fresh`` deletes what an earlier run left there first.
+    """
+    only, env_name = LAYOUT_MANIFESTS[layout]
+    args = ["--kubeconfig", str(cluster.kubeconfig), "--only", only] + (["--fresh"] if fresh else [])
+    env = dict(os.environ)
+    env[env_name] = namespace
+    proc = subprocess.run(["bash", str(HACK / "flyte-up.sh")] + args, capture_output=True, text=True, timeout=900,
+                          check=False, env=env)
+    if proc.returncode != 0:
+        pytest.fail("flyte-up.sh %s failed (rc=%d):\n%s" % (" ".join(args), proc.returncode, proc.stderr[-6000:]),
+                    pytrace=False)
+    return namespace
