@@ -10,7 +10,7 @@ CLUSTER ?= local
 PYTEST_ARGS ?=
 
 .PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
-        cluster-up cluster-down flyte-up demo clean
+        cluster-up cluster-down flyte-up demo molecule collection-link clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +21,7 @@ deps: ## Debian packages the tests need (only when missing)
 venv: ## create the cached virtualenv with the pinned tool chain
 	@echo $(VENV)
 
-test: deps unit sanity lint changelog-lint build install-check integration ## everything CI runs
+test: deps unit sanity lint changelog-lint build install-check integration molecule ## everything CI runs
 	@echo "make test: all steps passed"
 
 unit: ## unit tests (no cluster)
@@ -30,7 +30,7 @@ unit: ## unit tests (no cluster)
 sanity: deps ## ansible-test sanity (offline, --venv)
 	bash $(ROOT)/hack/sanity.sh
 
-lint: ## ansible-lint, production profile
+lint: collection-link ## ansible-lint, production profile
 	cd $(ROOT) && PATH=$(VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(BUILD)/collections ansible-lint --offline
 
 changelog-lint: ## every fragment is valid
@@ -54,6 +54,13 @@ flyte-up: cluster-up ## install upstream Flyte v1.16.8 (flyte-core and flyte-bin
 
 integration: ## integration tests against the real local cluster (started if needed)
 	cd $(ROOT) && $(VENV)/bin/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+collection-link: ## make the checkout importable as flytesec.hardening (build/collections)
+	mkdir -p $(BUILD)/collections/ansible_collections/flytesec
+	ln -sfn $(ROOT) $(BUILD)/collections/ansible_collections/flytesec/hardening
+
+molecule: collection-link ## molecule default scenario: create, converge, idempotence, check, verify, destroy
+	cd $(ROOT) && PATH=$(VENV)/bin:$$PATH molecule test -s default
 
 demo: ## local cluster + Flyte, then playbooks/harden-flyte.yml, and what changed
 	bash $(ROOT)/hack/demo.sh

@@ -23,17 +23,19 @@ description:
     M(flytesec.hardening.flyte_rollout).
   - Validates before reading the cluster. An origin is C(scheme://host[:port]) with no path; https only unless
     O(allow_insecure_origins) (C(http://localhost) is accepted for development); C(*) is refused unless
-    O(allow_wildcard), because flyteadmin then answers C(Access-Control-Allow-Origin: *) with
-    C(Access-Control-Allow-Credentials: true), which browsers reject for logged-in requests; an empty list is
+    O(allow_wildcard), because flyteadmin then answers C(Access-Control-Allow-Origin) C(*) with
+    C(Access-Control-Allow-Credentials) C(true), which browsers reject for logged-in requests; an empty list is
     refused, because flyteadmin then allows every origin. Duplicates and trailing slashes are normalised.
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Changes are sent as server-side dry runs; nothing is written.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: A unified diff per changed ConfigMap key.
 options:

@@ -28,9 +28,11 @@ extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Says which workloads would restart; the patch is sent as a server-side dry run and nothing is written.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   namespace:
@@ -274,8 +276,8 @@ def main():
                 except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
                     failures.append("rollback failed: %s" % exc)
             result["warnings_from_api"] = client.warnings
-            module.fail_json(msg="rollout failed: %s%s" % ("; ".join(failures),
-                                                            "; rolled back %s" % ", ".join(restored) if restored else ""),
+            rolled = "; rolled back %s" % ", ".join(restored) if restored else ""
+            module.fail_json(msg="rollout failed: %s%s" % ("; ".join(failures), rolled),
                              rolled_back=restored, **result)
 
     result["warnings_from_api"] = client.warnings
