@@ -53,6 +53,24 @@ class PlaybookResult:
         return matches[-1]
 
 
+def environment(kubeconfig, verbosity=0):
+    """Environment of an ansible-playbook run against the cluster of ``kubeconfig`` (JSON callback unless verbose)."""
+    environ = dict(os.environ)
+    environ.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json" if not verbosity else "default",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "K8S_AUTH_KUBECONFIG": str(kubeconfig),
+        "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
+    })
+    return environ
+
+
 def run_playbook(playbook, kubeconfig, extra_vars=None, check=False, diff=False, verbosity=0, tags=None, env=None):
     """Run a playbook against the cluster of ``kubeconfig`` through K8S_AUTH_KUBECONFIG, as AWX would."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
@@ -67,19 +85,7 @@ def run_playbook(playbook, kubeconfig, extra_vars=None, check=False, diff=False,
         cmd += ["--tags", tags]
     if verbosity:
         cmd.append("-" + "v" * verbosity)
-    environ = dict(os.environ)
-    environ.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json" if not verbosity else "default",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "K8S_AUTH_KUBECONFIG": str(kubeconfig),
-        "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
-    })
+    environ = environment(kubeconfig, verbosity)
     environ.update(env or {})
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=environ, cwd=str(ROOT), check=False)

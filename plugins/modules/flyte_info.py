@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flyte_info
+short_description: Preflight facts about a Flyte installation (layout, workloads, configuration objects, owners)
+version_added: 0.1.0
+author:
+  - flytesec maintainers (@flytesec)
+description:
+  - Reads the Flyte namespace and reports the Kubernetes version, the detected layout (flyte-core or flyte-binary),
+    its workloads and configuration objects, and which tools manage them (Helm, Argo CD, Flux, server-side-apply
+    field managers), so a run can warn that a later C(helm upgrade) or GitOps sync would revert live changes.
+  - Read-only. Fails with a clear message when the cluster is unreachable, the namespace is missing or no Flyte is
+    installed there.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+  - flytesec.hardening.flyte_target
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Preflight
+  flytesec.hardening.flyte_info:
+    namespace: flyte
+  register: flyte
+
+- name: Say who else manages Flyte
+  ansible.builtin.debug:
+    msg: "{{ flyte.owners }}"
+"""
+
+RETURN = r"""
+kubernetes_version:
+  description: C(gitVersion) of the API server.
+  returned: always
+  type: str
+  sample: v1.34.4
+layout:
+  description: flyte-core or flyte-binary.
+  returned: always
+  type: str
+release:
+  description: Helm release name of the installation, when known.
+  returned: always
+  type: str
+workloads:
+  description: Workloads of the installation with their init and main containers.
+  returned: always
+  type: list
+  elements: dict
+objects:
+  description: The configuration objects the collection edits, by role (C(Kind/name)).
+  returned: always
+  type: dict
+owners:
+  description: Tools that manage Flyte's objects, with the objects each manages (C(helm), C(argocd), ...).
+  returned: always
+  type: dict
+field_managers:
+  description: Server-side-apply field managers of the workloads and configuration objects (other than this collection).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils import ownership
+
+
+def main():
+    module = k8s_utils.new_module(argument_spec=dict(flyte_config.FLYTE_TARGET_ARG_SPEC), supports_check_mode=True)
+    p = module.params
+    client = k8s_utils.connect(module)
+    try:
+        version = (client.client.client.version or {}).get("kubernetes") or {}
+    except Exception:  # pylint: disable=broad-except  # the version is informative only
+        version = {}
+    try:
+        target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
+        objects = list(target.workloads)
+        for kind, name in sorted(set(target.model.roles.values())):
+            obj = client.get("v1", kind, name, p["namespace"])
+            if obj is not None:
+                obj["kind"] = kind
+                objects.append(obj)
+    except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError) as exc:
+        module.fail_json(msg=str(exc))
+    summary = ownership.summarize(objects)
+    managers = sorted(set(m for obj in objects for m in ownership.field_managers(obj)))
+    text = ownership.warning(summary)
+    if text:
+        module.warn(text)
+    model = target.model
+    module.exit_json(
+        changed=False,
+        kubernetes_version=version.get("gitVersion"),
+        layout=model.layout,
+        release=model.release,
+        workloads=[dict(kind=w.kind, name=w.name, init_containers=list(w.init_containers), containers=list(w.containers))
+                   for w in model.workloads()],
+        objects=model.objects(),
+        owners=summary,
+        field_managers=managers,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: flyte_restore
+short_description: Put back every object a hardening run changed, from that run's backups
+version_added: 0.1.0
+author:
+  - flytesec maintainers (@flytesec)
+description:
+  - Reads the backup records the modules of this collection wrote under C(<backup_dir>/<run_id>/) before they changed
+    an object, and puts each object back to its first record of that run (its state before the run).
+  - ConfigMaps, Secrets and workloads are restored with a JSON merge patch of their data, spec, labels and annotations,
+    so the restored fields equal the backup byte for byte; an object the run deleted is created again.
+  - Secret values never appear in the result or the diff.
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Patches are sent as server-side dry runs.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+options:
+  backup_dir:
+    description: Directory the run wrote its backups to (the C(backups) path the summary of harden-flyte.yml prints).
+    type: path
+    required: true
+  run_id:
+    description: The run whose backups to restore.
+    type: str
+    required: true
+  namespace:
+    description: Restore only objects of this namespace.
+    type: str
+  kinds:
+    description: Restore only objects of these kinds (for example C(ConfigMap)).
+    type: list
+    elements: str
+"""
+
+EXAMPLES = r"""
+- name: Undo hardening run 20261124T120000Z-123456
+  flytesec.hardening.flyte_restore:
+    backup_dir: ~/.cache/flytesec/backups/localhost
+    run_id: 20261124T120000Z-123456
+"""
+
+RETURN = r"""
+restored:
+  description: Objects put back (or, in check mode, that would be), as C(Kind/namespace/name).
+  returned: always
+  type: list
+  elements: str
+unchanged:
+  description: Objects that already equal their backup.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+
+
+def main():
+    module = k8s_utils.new_module(
+        argument_spec=dict(
+            backup_dir=dict(type="path", required=True),
+            run_id=dict(type="str", required=True),
+            namespace=dict(type="str"),
+            kinds=dict(type="list", elements="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    run_dir = os.path.join(p["backup_dir"], p["run_id"])
+    if not os.path.isdir(run_dir):
+        module.fail_json(msg="run_id: no backups of run %s under backup_dir %s" % (p["run_id"], p["backup_dir"]))
+    try:
+        records = bk.load_records(p["backup_dir"], namespace=p["namespace"], run_id=p["run_id"])
+    except bk.BackupError as exc:
+        module.fail_json(msg=str(exc))
+    first = {}
+    for record in records:
+        first.setdefault((record["apiVersion"], record["kind"], record.get("namespace"), record["name"]), record)
+    if p["kinds"]:
+        first = dict((key, r) for key, r in first.items() if r["kind"] in p["kinds"])
+    client = k8s_utils.connect(module)
+    result = dict(changed=False, restored=[], unchanged=[])
+    try:
+        for (api_version, kind, namespace, name), record in sorted(first.items(), key=lambda item: str(item[0])):
+            label = "%s/%s/%s" % (kind, namespace or "-", name)
+            if not record.get("restorable", True):
+                module.fail_json(msg="%s: %s" % (label, record.get("reason")), **result)
+            current = client.get(api_version, kind, name, namespace)
+            if current is None:
+                client.create(api_version, kind, bk.restore_body(record), namespace)
+            else:
+                patch = bk.restore_patch(record, current)
+                if not patch:
+                    result["unchanged"].append(label)
+                    continue
+                client.patch(api_version, kind, name, namespace, patch, patch_type="merge")
+            result["restored"].append(label)
+            result["changed"] = True
+    except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
+        module.fail_json(msg=str(exc), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
