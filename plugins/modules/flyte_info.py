@@ -63,6 +63,14 @@ objects:
   description: The configuration objects the collection edits, by role (C(Kind/name)).
   returned: always
   type: dict
+planes:
+  description:
+    - The Flyte planes this cluster runs, from its workloads. C(control_plane) when flyteadmin runs here,
+      C(data_plane) when flytepropeller does (flyte-binary runs both).
+  returned: always
+  type: list
+  elements: str
+  sample: [control_plane, data_plane]
 owners:
   description: Tools that manage Flyte's objects, with the objects each manages (C(helm), C(argocd), ...).
   returned: always
@@ -103,6 +111,12 @@ def main():
     if text:
         module.warn(text)
     model = target.model
+    names = set(w.name for w in model.workloads())
+    planes = []
+    if model.layout == "flyte-binary" or "flyteadmin" in names:
+        planes.append("control_plane")
+    if model.layout == "flyte-binary" or names & set(["flytepropeller", "flytepropeller-manager"]):
+        planes.append("data_plane")
     module.exit_json(
         changed=False,
         kubernetes_version=version.get("gitVersion"),
@@ -111,6 +125,7 @@ def main():
         workloads=[dict(kind=w.kind, name=w.name, init_containers=list(w.init_containers), containers=list(w.containers))
                    for w in model.workloads()],
         objects=model.objects(),
+        planes=planes,
         owners=summary,
         field_managers=managers,
     )

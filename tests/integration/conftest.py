@@ -240,3 +240,39 @@ def install_flyte(cluster, layout, namespace, fresh=True):
         pytest.fail("flyte-up.sh %s failed (rc=%d):\n%s" % (" ".join(args), proc.returncode, proc.stderr[-6000:]),
                     pytrace=False)
     return namespace
+
+
+@pytest.fixture(scope="session")
+def second_cluster(cluster):
+    """A second local control plane (name ``<name>-2``, API port + 500), for multi-cluster runs; stopped afterwards."""
+    name = "%s-2" % cluster.name
+    port = int(cluster.server.rsplit(":", 1)[1]) + 500
+    kubeconfig = _run_script("up.sh", "--name", name, "--port", str(port))
+    run_dir = os.path.dirname(kubeconfig)
+    yield Cluster(name, kubeconfig, run_dir, os.path.join(run_dir, "audit.log"), os.path.join(run_dir, "dev.kubeconfig"),
+                  _bin_dir(), started=True)
+    _run_script("down.sh", "--name", name)
+
+
+def install_chart(cluster, namespace, chart, values_files, workdir):
+    """Render an upstream chart (../shared/fixtures/charts) with helm and apply it to ``namespace`` server-side.
+
+    ``values_files`` are names of files inside the chart (for example values-eks.yaml, values-dataplane.yaml).
+    The charts are copied to ``workdir`` first: helm dependency build writes into the chart.
+    """
+    import shutil
+    charts = Path(workdir) / "charts"
+    if not charts.exists():
+        shutil.copytree(str(FIXTURES / "charts"), str(charts))
+    helm = str(cluster.bin_dir / "helm")
+    subprocess.run([helm, "dependency", "build", str(charts / chart)], check=True, capture_output=True)
+    cmd = [helm, "template", "flyte", str(charts / chart), "-n", namespace,
+           "--api-versions", "apiextensions.k8s.io/v1/CustomResourceDefinition"]
+    for values in values_files:
+        cmd += ["-f", str(charts / chart / values)]
+    rendered = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    cluster.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=helm", "-n", namespace, "-f", "-",
+                    input=rendered)
+    cluster.kubectl("-n", namespace, "wait", "--for=condition=Available", "deployment", "--all", "--timeout=300s")
+    return namespace

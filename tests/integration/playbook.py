@@ -71,12 +71,13 @@ def environment(kubeconfig, verbosity=0):
     return environ
 
 
-def run_playbook(playbook, kubeconfig, extra_vars=None, check=False, diff=False, verbosity=0, tags=None, env=None):
+def run_playbook(playbook, kubeconfig, extra_vars=None, check=False, diff=False, verbosity=0, tags=None, env=None,
+                 inventory="localhost,"):
     """Run a playbook against the cluster of ``kubeconfig`` through K8S_AUTH_KUBECONFIG, as AWX would."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(extra_vars or {}, handle)
         vars_file = handle.name
-    cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), "-e", "@" + vars_file]
+    cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), "-c", "local", str(playbook), "-e", "@" + vars_file]
     if check:
         cmd.append("--check")
     if diff:

@@ -81,7 +81,7 @@ def test_run_rerun_summary_restore(cluster, kube, audit, tmp_path):
     before = _state(cluster)
     first = run_playbook(HARDEN, cluster.kubeconfig, _vars(tmp_path))
     assert first.rc == 0, first.stdout[-4000:]
-    run_id = first.result("Fix the run id")["ansible_facts"]["flytesec_run_id"]
+    run_id = first.result("Fix one run id")["ansible_facts"]["flytesec_run_id"]
     wait_for(_rolled_out(kube), timeout=120, message="rollouts")
     after = _state(cluster)
     assert after != before

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""harden-flyte.yml on several clusters at once, as in Flyte's multi-cluster setup (issue 9).
+
+Two real local control planes: one runs the flyte-core control plane (chart rendered with
+values-controlplane.yaml: flyteadmin, flyteconsole, datacatalog, scheduler), the other a data plane
+(values-dataplane.yaml: flytepropeller and the pod webhook). A third inventory host points at an API
+server that does not exist: it fails, the others are hardened anyway, and the summary reports all three.
+"""
+from __future__ import absolute_import, division, print_function
+
+import json
+
+import pytest
+import yaml
+
+from conftest import install_chart
+from playbook import run_playbook
+
+__metaclass__ = type
+
+pytestmark = pytest.mark.integration
+NAMESPACE = "mc-flyte"
+
+
+def test_control_plane_data_plane_and_a_broken_cluster(cluster, second_cluster, tmp_path):
+    from pathlib import Path
+    install_chart(cluster, NAMESPACE, "flyte-core", ["values-eks.yaml", "values-controlplane.yaml"], tmp_path)
+    install_chart(second_cluster, NAMESPACE, "flyte-core", ["values-eks.yaml", "values-dataplane.yaml"], tmp_path)
+    broken = tmp_path / "broken.kubeconfig"
+    broken.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:1", "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "x", "user": {"token": "none"}}],
+        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}]}))
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"flyte_clusters": {"hosts": {
+        "control": {"flytesec_kubeconfig": str(cluster.kubeconfig)},
+        "data": {"flytesec_kubeconfig": str(second_cluster.kubeconfig)},
+        "broken": {"flytesec_kubeconfig": str(broken)}}}}))
+    reports = tmp_path / "reports"
+    extra = {"flytesec_target_hosts": "flyte_clusters", "flytesec_namespace": NAMESPACE,
+             "flytesec_state_root": str(tmp_path / "state"), "flytesec_fleet_report_dir": str(reports),
+             "admin_console_config_admin_url": "https://flyte-api.example.com",
+             "admin_console_config_console_origins": ["https://flyte.example.com"]}
+    result = run_playbook(Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml", cluster.kubeconfig,
+                          extra, inventory=inventory)
+    assert result.rc != 0  # the broken cluster fails the run...
+    assert result.failed("broken") == 1
+    assert result.failed("control") == 0 and result.failed("data") == 0  # ...and not the others
+
+    summaries = dict((s["cluster"], s) for s in json.loads(next(reports.glob("*-clusters.json")).read_text()))
+    assert sorted(summaries) == ["broken", "control", "data"]
+    assert summaries["control"]["status"] == "ok" and summaries["control"]["planes"] == ["control_plane"]
+    assert summaries["data"]["status"] == "ok" and summaries["data"]["planes"] == ["data_plane"]
+    assert summaries["broken"]["status"] == "failed" and "Preflight" in summaries["broken"]["error"]
+    assert summaries["control"]["areas"]["rollout"]["restarted"] == ["Deployment/flyteadmin", "Deployment/flyteconsole"]
+    assert summaries["data"]["areas"]["cors"]["ran"] is False  # no flyteadmin on a data plane
+
+    admin = json.loads(cluster.kubectl("-n", NAMESPACE, "get", "configmap", "flyte-admin-base-config", "-o", "json").stdout)
+    assert yaml.safe_load(admin["data"]["server.yaml"])["server"]["security"]["allowedOrigins"] == ["https://flyte.example.com"]
+    # One run id for the whole run.
+    assert len(set(s["run_id"] for s in summaries.values())) == 1
