@@ -262,8 +262,9 @@ def install_chart(cluster, namespace, chart, values_files, workdir):
     """
     import shutil
     charts = Path(workdir) / "charts"
+    fixtures = Path(os.environ.get("FLYTESEC_FIXTURES", str(ROOT.parent / "shared" / "fixtures")))
     if not charts.exists():
-        shutil.copytree(str(FIXTURES / "charts"), str(charts))
+        shutil.copytree(str(fixtures / "charts"), str(charts))
     helm = str(cluster.bin_dir / "helm")
     subprocess.run([helm, "dependency", "build", str(charts / chart)], check=True, capture_output=True)
     cmd = [helm, "template", "flyte", str(charts / chart), "-n", namespace,
