@@ -15,10 +15,10 @@ description:
   - Sets the C(pod-security.kubernetes.io/enforce), C(audit) and C(warn) labels and their C(-version) labels of the
     namespaces given by name or label selector. Labels not given are left as they are; other labels are never touched.
   - The labels are written with a JSON merge patch, and only when one differs; a second run changes nothing.
-  - When the enforce label changes, the API server evaluates the pods already running in the namespace against the new
+  - "When the enforce label changes, the API server evaluates the pods already running in the namespace against the new
     level and returns a warning for each violating one. Those warnings come back in RV(warnings_from_api) and
     RV(namespaces[].warnings). In check mode the patch is a server-side dry run, so a task with C(check_mode: true)
-    tells, without changing anything, whether the running pods would pass an enforce level.
+    tells, without changing anything, whether the running pods would pass an enforce level."
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 attributes:
