@@ -41,9 +41,11 @@ extends_documentation_fragment:
   - flytesec.hardening.flyte_target
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The patches are sent as server-side dry runs; nothing is written, no backup file is made and no rollout is waited for.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows the pod and container securityContexts, volumes and mounts of every changed workload before and after.
 options:
