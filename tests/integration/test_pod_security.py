@@ -226,15 +226,46 @@ def test_rollout_restart_after_the_role_is_admitted_and_ready(cluster, upstream)
         assert failed == [], [e.get("message") for e in failed]
 
 
-def test_failed_rollout_restores_the_pod_template(cluster, upstream, tmp_path):
+def test_project_namespaces_are_labelled_too(cluster, upstream, scratch_namespace, audit, tmp_path):
+    """Project namespaces by selector: warn, audit and enforce with the pinned version; a rerun writes nothing."""
+    extra = {"pod_security_project_namespace_selector": "flytesec/test=1", "pod_security_project_namespaces": [scratch_namespace]}
+    _ok(_role(cluster, upstream.core_ns, tmp_path, **extra))
+    labels = _ns_labels(cluster, scratch_namespace)
+    for mode in ("enforce", "warn", "audit"):
+        assert labels["pod-security.kubernetes.io/%s" % mode] == "restricted"
+        assert labels["pod-security.kubernetes.io/%s-version" % mode] == VERSION
+    audit.reset()
+    again = _role(cluster, upstream.core_ns, tmp_path, **extra)
+    _ok(again)
+    assert again.changed() == 0
+    writes = _admin_writes(audit)
+    assert writes == [], summary(writes)
+
+
+def test_failed_rollout_restores_the_pod_template(cluster, upstream, audit, tmp_path):
     """A change the enforcing namespace rejects: the module waits, restores the template and says why."""
     namespace = upstream.binary_ns
     assert _ns_labels(cluster, namespace).get("pod-security.kubernetes.io/enforce") == "restricted"
     before = _deployments(cluster, namespace)
-    run = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars={
-        "sc_namespace": namespace, "sc_wait_timeout": 60, "sc_backup_dir": str(tmp_path / "backups"),
-        "sc_exemptions": [{"container": "wait-for-db", "justification": "test: pg_isready as root",
-                           "checks": ["runAsNonRoot", "runAsUser"], "run_as_user": 0}]})
+    extra_vars = {"sc_namespace": namespace, "sc_wait_timeout": 60, "sc_backup_dir": str(tmp_path / "backups"),
+                  "sc_version": VERSION,
+                  "sc_exemptions": [{"container": "wait-for-db", "justification": "test: pg_isready as root",
+                                     "checks": ["runAsNonRoot", "runAsUser"], "run_as_user": 0}]}
+
+    # Check mode: a server-side dry run, and the API server's PodSecurity warning comes back.
+    audit.reset()
+    check = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars=extra_vars, check=True)
+    _ok(check)
+    predicted = check.result("Harden the securityContexts")
+    workload = predicted["workloads"][0]
+    assert workload["exempted_violations"] and workload["exempted_violations"][0]["justification"] == "test: pg_isready as root"
+    assert workload["warning_after"] and workload["warning_after"].startswith('would violate PodSecurity "restricted:%s"' % VERSION)
+    assert workload["api_warnings"] == [workload["warning_after"]]
+    writes = _admin_writes(audit, dry_run=False)
+    assert writes == [], summary(writes)
+    assert not (tmp_path / "backups").exists()
+
+    run = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars=extra_vars)
     assert run.rc != 0
     result = run.result("Harden the securityContexts")
     assert "rollout failed" in result["msg"] and "FailedCreate" in result["msg"] and "PodSecurity" in result["msg"], result["msg"]
