@@ -60,7 +60,7 @@ options:
   label_selector:
     description:
       - Harden the Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of O(namespace) that match this label
-        selector (for example C(app.kubernetes.io/part-of=flyte)).
+        selector (for example C(app.kubernetes.io/part-of=flyte)). Jobs created by a CronJob are left out.
     type: str
   profile:
     description: Pod Security Standards profile the workloads must pass.
@@ -390,6 +390,8 @@ def find_targets(client, params, result):
         for kind in sc.SUPPORTED_KINDS:
             items = client.list(API_VERSIONS[kind], kind, namespace, label_selector=params["label_selector"])
             for obj in sorted(items, key=lambda o: o["metadata"]["name"]):
+                if kind == "Job" and any(ref.get("kind") == "CronJob" for ref in obj["metadata"].get("ownerReferences") or []):
+                    continue  # made from its CronJob's template, which is hardened instead
                 obj.setdefault("kind", kind)
                 found.append(obj)
         if not found:

@@ -158,6 +158,44 @@ def test_bad_input_fails_naming_the_option_without_writes(cluster, upstream, aud
     assert writes == [], summary(writes)
 
 
+def _plain_deployment(name, **pod):
+    spec = {"containers": [{"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}]}
+    spec.update(pod)
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "labels": {"app": name, "part-of": "flytesec-test"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": spec}}}
+
+
+def test_workload_still_violating_fails_before_any_write(cluster, upstream, scratch_namespace, audit):
+    """Label selector targets; one workload keeps a pod-level violation the module does not rewrite: no write at all."""
+    for body in (_plain_deployment("good"), _plain_deployment("bad", hostNetwork=True)):
+        cluster.kubectl("apply", "-n", scratch_namespace, "-f", "-", input=json.dumps(body))
+    audit.reset()
+    run = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars={
+        "sc_namespace": scratch_namespace, "sc_label_selector": "part-of=flytesec-test", "sc_wait": False})
+    assert run.rc != 0
+    result = run.result("Harden the securityContexts")
+    assert "Deployment/bad would still violate" in result["msg"] and "hostNetwork=true" in result["msg"], result["msg"]
+    assert [w["workload"] for w in result["workloads"]] == ["Deployment/bad", "Deployment/good"]
+    assert not result["compliant"]
+    writes = _admin_writes(audit)
+    assert writes == [], summary(writes)
+
+    audit.reset()
+    extra_vars = {"sc_namespace": scratch_namespace, "sc_label_selector": "app=good"}
+    first = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars=extra_vars)
+    _ok(first)
+    assert first.result("Harden the securityContexts")["changed_workloads"] == ["Deployment/good"]
+    assert ps.evaluate_object(_deployments(cluster, scratch_namespace)[1], "restricted") == []
+    audit.reset()
+    second = run_playbook(MODULE_PLAYBOOK, cluster.kubeconfig, extra_vars=extra_vars)
+    _ok(second)
+    assert second.changed() == 0
+    writes = _admin_writes(audit)
+    assert writes == [], summary(writes)
+
+
 def test_check_mode_real_run_and_rerun(cluster, upstream, audit, tmp_path):
     """Check mode writes nothing but dry runs and reports what the real run then does; a rerun writes nothing."""
     for layout, namespace in _namespaces(upstream):
