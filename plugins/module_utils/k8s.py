@@ -18,6 +18,7 @@ __metaclass__ = type
 
 import copy
 import json
+import re
 import traceback
 
 K8S_IMP_ERR = None
@@ -82,6 +83,13 @@ def _api_error_message(exc):
     return str(exc)
 
 
+def _unquote(text):
+    """The text of an RFC 7230 quoted-string (``"a \\"b\\""`` -> ``a "b"``); other text as it is."""
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return re.sub(r'\\(.)', r'\1', text[1:-1])
+    return text
+
+
 def _warnings_from_headers(headers):
     """Return the text of every ``Warning`` header (RFC 7234 form ``299 - "text"``)."""
     if headers is None:
@@ -97,7 +105,7 @@ def _warnings_from_headers(headers):
                 text = text[4:]
             if text.startswith("- "):
                 text = text[2:]
-            found.append(text.strip().strip('"'))
+            found.append(_unquote(text.strip()))
     return found
 
 
