@@ -33,6 +33,8 @@ def _vars(tmp_path, **extra):
         "flytesec_namespace": NAMESPACE,
         "flytesec_backup_dir": str(tmp_path / "backups"),
         "flytesec_report_dir": str(tmp_path / "reports"),
+        # the CORS, lock and restore behaviour on its own; the full default run is tested below
+        "flytesec_pod_security": False,
         "admin_console_config_admin_url": "https://flyte-api.example.com",
         "admin_console_config_console_origins": ["https://flyte.example.com"],
     }
@@ -171,3 +173,46 @@ def test_two_runs_at_once_do_not_interleave(cluster, kube, tmp_path):
     wait_for(_rolled_out(kube), timeout=120, message="rollouts")
     # flyteadmin and flyteconsole each got exactly one new ReplicaSet.
     assert len(apps.list_namespaced_replica_set(NAMESPACE).items) == before_rs + 2
+
+
+@pytest.mark.parametrize("layout,namespace", [("flyte-core", "harden-full-core"), ("flyte-binary", "harden-full-binary")])
+def test_full_default_run(cluster, kube, audit, tmp_path, layout, namespace):
+    """Everything the playbook does by default, on a fresh upstream install: check mode, run, rerun."""
+    install_flyte(cluster, layout, namespace)
+    extra = _vars(tmp_path, flytesec_namespace=namespace)
+    extra.pop("flytesec_pod_security")
+    start = audit.mark()
+    checked = run_playbook(HARDEN, cluster.kubeconfig, extra, check=True, diff=True)
+    assert checked.rc == 0, checked.stdout[-4000:]
+    assert checked.changed() > 0
+    assert audit.events(since=start, writes=True, dry_run=False, user=ADMIN) == []
+
+    first = run_playbook(HARDEN, cluster.kubeconfig, extra)
+    assert first.rc == 0, first.stdout[-6000:]
+    labels = client.CoreV1Api(kube).read_namespace(namespace).metadata.labels
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
+    summary = first.result("Summarise the run")["ansible_facts"]["flytesec_summary"]
+    assert summary["areas"]["pod_security"]["compliant"] is True
+    assert summary["areas"]["pod_security"]["changed"]
+    wait_for(_rolled_out_in(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
+
+    start = audit.mark()
+    second = run_playbook(HARDEN, cluster.kubeconfig, extra)
+    assert second.rc == 0, second.stdout[-4000:]
+    assert second.changed() == 0, [name for name, res in second.tasks() if res.get("changed")]
+    writes = audit.events(since=start, writes=True, dry_run=False, user=ADMIN)
+    assert sorted(set(e["objectRef"]["resource"] for e in writes)) == ["leases"]
+
+
+def _rolled_out_in(kube, namespace):
+    apps = client.AppsV1Api(kube)
+
+    def done():
+        for d in apps.list_namespaced_deployment(namespace).items:
+            s = d.status
+            if (s.observed_generation or 0) < d.metadata.generation or (s.updated_replicas or 0) < d.spec.replicas \
+                    or (s.available_replicas or 0) < d.spec.replicas or (s.replicas or 0) > (s.updated_replicas or 0):
+                return False
+        return True
+    return done
