@@ -10,7 +10,7 @@ CLUSTER ?= local
 PYTEST_ARGS ?=
 
 .PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
-        cluster-up cluster-down flyte-up demo molecule collection-link clean
+        cluster-up cluster-down flyte-up demo molecule collection-link ee-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +21,7 @@ deps: ## Debian packages the tests need (only when missing)
 venv: ## create the cached virtualenv with the pinned tool chain
 	@echo $(VENV)
 
-test: deps unit sanity lint changelog-lint build install-check integration molecule ## everything CI runs
+test: deps unit sanity lint changelog-lint build install-check ee-check integration molecule ## everything CI runs
 	@echo "make test: all steps passed"
 
 unit: ## unit tests (no cluster)
@@ -42,6 +42,9 @@ build: ## ansible-galaxy collection build
 
 install-check: build ## install the artifact into a temporary path and render every module's docs
 	bash $(ROOT)/hack/install-check.sh $(ARTIFACT)
+
+ee-check: build ## ansible-builder create: check the execution environment's build context
+	bash $(ROOT)/hack/ee-check.sh
 
 cluster-up: ## build (if needed) and start the local control plane
 	bash $(ROOT)/hack/cluster/up.sh --name $(CLUSTER)
