@@ -120,6 +120,15 @@ workloads:
   returned: always
   type: list
   elements: dict
+template_annotations:
+  description:
+    - For each workload restarted (or, in check mode, that would restart), the pod-template annotation that
+      records its new configuration hash, as C(Kind/name) -> annotations. Pass it to
+      M(flytesec.hardening.flyte_securitycontext) O(flytesec.hardening.flyte_securitycontext#module:template_annotations)
+      so that a workload whose securityContext changes too rolls out once.
+  returned: always
+  type: dict
+  sample: {Deployment/flyteadmin: {hardening.flytesec.io/config-hash: "sha256:0f1e..."}}
 rolled_back:
   description:
     - When a rollout failed, the objects put back, as C(Kind/name). Every workload this call restarted goes back
@@ -211,7 +220,8 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     client = k8s_utils.connect(module)
-    result = dict(changed=False, restarted=[], unchanged=[], skipped=[], workloads=[], warnings_from_api=[])
+    result = dict(changed=False, restarted=[], unchanged=[], skipped=[], workloads=[], warnings_from_api=[],
+                  template_annotations={})
 
     # Read everything first: a missing workload fails the module before any write.
     plans = []
@@ -249,6 +259,7 @@ def main():
             module.fail_json(msg=str(exc), **result)
         entry["outcome"] = "restarted"
         result["restarted"].append(label(kind, name))
+        result["template_annotations"][label(kind, name)] = {ro.CONFIG_HASH_ANNOTATION: new_hash}
         result["changed"] = True
         started.append((kind, name, workload, refs))
 

@@ -179,6 +179,13 @@ options:
   run_id:
     description: Identifier of the hardening run; groups its backups. Generated when not given.
     type: str
+  template_annotations:
+    description:
+      - Pod-template annotations to add, per workload (C(Kind/name) -> annotations), in the same patch, to the
+        workloads whose securityContext changes. Nothing is written for a workload that needs no change.
+      - harden-flyte.yml passes the configuration hash of M(flytesec.hardening.flyte_rollout) here, so a workload
+        whose configuration and securityContext both change rolls out once, not twice.
+    type: dict
 notes:
   - A Job's pod template is immutable; a Job that needs a change makes the module fail (recreate it instead).
   - CronJobs are patched too; their next Jobs use the new template, nothing restarts.
@@ -337,6 +344,7 @@ option:
   type: str
 """
 
+import copy
 import json
 import time
 
@@ -483,6 +491,7 @@ def main():
         rollback_on_failure=dict(type="bool", default=True),
         backup_dir=dict(type="path"),
         run_id=dict(type="str"),
+        template_annotations=dict(type="dict"),
     )
     module = k8s_utils.new_module(argument_spec=argument_spec, supports_check_mode=True,
                                   mutually_exclusive=[("workloads", "label_selector")])
@@ -555,7 +564,15 @@ def main():
             if params["backup_dir"] and not module.check_mode:
                 result["backups"].append(bk.write_record(params["backup_dir"], bk.make_record(obj, run_id=run_id)))
             seen = len(client.warnings)
-            client.patch(API_VERSIONS[kind], kind, name, namespace, plan["patch"], patch_type=sc.PATCH_TYPE)
+            patch = plan["patch"]
+            extra = (params["template_annotations"] or {}).get(entry["workload"])
+            if extra and kind in ro.ROLLABLE_KINDS:
+                patch = copy.deepcopy(patch)
+                template = patch.setdefault("spec", {}).setdefault("template", {})
+                template.setdefault("metadata", {}).setdefault("annotations", {}).update(
+                    dict((str(k), str(v)) for k, v in extra.items()))
+                entry["patch"] = patch
+            client.patch(API_VERSIONS[kind], kind, name, namespace, patch, patch_type=sc.PATCH_TYPE)
             entry["api_warnings"] = [w["warning"] for w in client.warnings[seen:]]
         except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
             result["warnings_from_api"] = client.warnings

@@ -187,8 +187,20 @@ def test_full_default_run(cluster, kube, audit, tmp_path, layout, namespace):
     assert checked.changed() > 0
     assert audit.events(since=start, writes=True, dry_run=False, user=ADMIN) == []
 
+    apps = client.AppsV1Api(kube)
+
+    def replicasets(name):
+        return len([rs for rs in apps.list_namespaced_replica_set(namespace).items
+                    if any(ref.name == name for ref in rs.metadata.owner_references or [])])
+    admin = "flyteadmin" if layout == "flyte-core" else "flyte-flyte-binary"
+    admin_rs = replicasets(admin)
+
     first = run_playbook(HARDEN, cluster.kubeconfig, extra)
     assert first.rc == 0, first.stdout[-6000:]
+    wait_for(_rolled_out_in(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
+    # CORS changed its configuration and Pod Security its securityContext: one rollout, not two.
+    assert replicasets(admin) == admin_rs + 1
+    assert first.result("Restart, once, every workload")["restarted"] == []
     labels = client.CoreV1Api(kube).read_namespace(namespace).metadata.labels
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.34"
