@@ -228,3 +228,23 @@ def _rolled_out_in(kube, namespace):
                 return False
         return True
     return done
+
+
+def test_tags_select_one_area(cluster, kube, audit, tmp_path):
+    """--tags cors changes the CORS config only: no securityContext, no Pod Security label."""
+    namespace = "harden-tags"
+    install_flyte(cluster, "flyte-core", namespace)
+    extra = _vars(tmp_path, flytesec_namespace=namespace)
+    extra.pop("flytesec_pod_security")
+    result = run_playbook(HARDEN, cluster.kubeconfig, extra, tags="cors")
+    assert result.rc == 0, result.stdout[-4000:]
+    names = [name for name, _res in result.tasks()]
+    assert any("Configure CORS in flyteadmin" in n for n in names)
+    assert not any("securityContexts of the Flyte workloads" in n for n in names)
+    labels = client.CoreV1Api(kube).read_namespace(namespace).metadata.labels or {}
+    assert "pod-security.kubernetes.io/enforce" not in labels
+    start = audit.mark()
+    rest = run_playbook(HARDEN, cluster.kubeconfig, extra, tags="pod_security")
+    assert rest.rc == 0, rest.stdout[-4000:]
+    assert client.CoreV1Api(kube).read_namespace(namespace).metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert not any(e["objectRef"]["resource"] == "configmaps" for e in audit.events(since=start, writes=True, user=ADMIN))
