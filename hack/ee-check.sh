@@ -11,7 +11,7 @@ cd "$ROOT"
 "$V/bin/ansible-builder" create --file execution-environment.yml --context "$CTX" --output-filename Containerfile >/dev/null
 fail() { echo "ee-check: $*" >&2; exit 1; }
 [ -f "$CTX/Containerfile" ] || fail "no Containerfile generated"
-ARTIFACT=$(ls "$ROOT"/build/flytesec-hardening-*.tar.gz | head -1)
+ARTIFACT=$(find "$ROOT/build" -maxdepth 1 -name "flytesec-hardening-*.tar.gz" | sort | tail -1)
 IN_CTX="$CTX/_build/collection/$(basename "$ARTIFACT")"
 [ -f "$IN_CTX" ] || fail "the collection artifact is not in the build context ($IN_CTX)"
 cmp -s "$IN_CTX" "$ARTIFACT" || fail "the artifact in the context differs from build/"

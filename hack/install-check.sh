@@ -8,7 +8,7 @@ ARTIFACT=${1:?artifact}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 "$V/bin/ansible-galaxy" collection install --offline --no-deps -p "$TMP" "$ARTIFACT" >/dev/null
-export ANSIBLE_COLLECTIONS_PATH="$TMP"
+export ANSIBLE_COLLECTIONS_PATH="$TMP" ANSIBLE_NOCOLOR=1
 "$V/bin/ansible-galaxy" collection list flytesec.hardening -p "$TMP"
 n=0
 for f in "$ROOT"/plugins/modules/*.py; do

@@ -27,15 +27,14 @@ description:
     C(Access-Control-Allow-Credentials) C(true), which browsers reject for logged-in requests; an empty list is
     refused, because flyteadmin then allows every origin. Duplicates and trailing slashes are normalised.
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Changes are sent as server-side dry runs; nothing is written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: A unified diff per changed ConfigMap key.
 options:

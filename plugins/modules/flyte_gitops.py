@@ -29,12 +29,12 @@ description:
     and every workload must pass the requested Pod Security profile.
   - Runs on the controller; no cluster access. Needs C(helm) (O(helm_binary)). The post-renderer needs
     C(kubectl kustomize) or C(kustomize) (environment variable C(KUSTOMIZE)) where helm runs.
+extends_documentation_fragment:
+  - flytesec.hardening.attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   chart:

@@ -18,14 +18,13 @@ description:
   - Read-only. Fails with a clear message when the cluster is unreachable, the namespace is missing or no Flyte is
     installed there.
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 """
 

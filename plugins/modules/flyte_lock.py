@@ -21,14 +21,13 @@ description:
   - The lock is bookkeeping, not configuration, so the module never reports a change (a second hardening run
     still reports C(changed=0)).
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: In check mode the Lease is only read; the module waits while another run holds it, and writes nothing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   state:

@@ -20,14 +20,13 @@ description:
     RV(namespaces[].warnings). In check mode the patch is a server-side dry run, so a task with C(check_mode: true)
     tells, without changing anything, whether the running pods would pass an enforce level."
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The label patch is sent as a server-side dry run; the API server's warnings about existing pods come back.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   namespaces:

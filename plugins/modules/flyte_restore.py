@@ -18,14 +18,13 @@ description:
     so the restored fields equal the backup byte for byte; an object the run deleted is created again.
   - Secret values never appear in the result or the diff.
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Patches are sent as server-side dry runs.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   backup_dir:

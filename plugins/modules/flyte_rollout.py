@@ -25,14 +25,13 @@ description:
     O(backup_dir), and the module fails with the reason (for example the ReplicaSet's C(FailedCreate) event).
   - Paused Deployments are left alone and reported.
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Says which workloads would restart; the patch is sent as a server-side dry run and nothing is written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   namespace:
@@ -144,11 +143,11 @@ warnings_from_api:
   elements: dict
 """
 
-import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 
 API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1"}
 KIND_ALIASES = {"deployment": "Deployment", "deploy": "Deployment", "statefulset": "StatefulSet", "sts": "StatefulSet",
@@ -172,30 +171,6 @@ def parse_workload(text):
 
 def label(kind, name):
     return "%s/%s" % (kind, name)
-
-
-def wait_for(client, kind, name, namespace, timeout, sleep):
-    """Poll until the rollout completes, fails or times out; return (state, message, workload)."""
-    deadline = time.time() + timeout
-    while True:
-        workload = client.get(API_VERSIONS[kind], kind, name, namespace)
-        state, message = ro.rollout_state(workload)
-        if state in ("complete", "failed", "paused"):
-            return state, message, workload
-        if time.time() >= deadline:
-            return "failed", "timed out after %ss: %s" % (timeout, message), workload
-        time.sleep(sleep)
-
-
-def rollout_events(client, namespace, workload):
-    """Events of the workload, its ReplicaSets and their Pods, oldest first."""
-    names = {workload["metadata"]["name"]}
-    uid = workload["metadata"].get("uid")
-    for rs in client.list("apps/v1", "ReplicaSet", namespace):
-        if any(ref.get("uid") == uid for ref in rs["metadata"].get("ownerReferences") or []):
-            names.add(rs["metadata"]["name"])
-    events = [e for e in client.list("v1", "Event", namespace) if (e.get("involvedObject") or {}).get("name") in names]
-    return sorted(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
 
 def main():
@@ -276,7 +251,7 @@ def main():
             entry = next(e for e in result["workloads"] if e["workload"] == label(kind, name))
             entry["rollout"] = state
             if state == "failed":
-                reason = ro.failure_reason(rollout_events(client, namespace, after)) or message
+                reason = failure_reason(client, namespace, after, message)
                 entry["reason"] = reason
                 failures.append("%s: %s" % (label(kind, name), reason))
         if failures:

@@ -37,15 +37,14 @@ description:
   - With O(wait), waits for the rollouts the change caused; when one fails, the previous pod template is restored
     and the module fails with the reason (for example the ReplicaSet's C(FailedCreate) event).
 extends_documentation_fragment:
+  - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The patches are sent as server-side dry runs; nothing is written, no backup file is made and no rollout is waited for.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows the pod and container securityContexts, volumes and mounts of every changed workload before and after.
 options:
@@ -346,12 +345,12 @@ option:
 
 import copy
 import json
-import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
 
 API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "Job": "batch/v1",
@@ -426,31 +425,6 @@ class InputError(Exception):
     def __init__(self, option, message):
         Exception.__init__(self, message)
         self.option = option
-
-
-def wait_for(client, kind, name, namespace, timeout, sleep):
-    """Poll until the rollout completes, fails or times out; return (state, message, workload)."""
-    deadline = time.time() + timeout
-    while True:
-        workload = client.get(API_VERSIONS[kind], kind, name, namespace)
-        state, message = ro.rollout_state(workload)
-        if state in ("complete", "failed", "paused"):
-            return state, message, workload
-        if time.time() >= deadline:
-            return "failed", "timed out after %ss: %s" % (timeout, message), workload
-        time.sleep(sleep)
-
-
-def rollout_events(client, namespace, workload):
-    """Events of the workload, the ReplicaSets it owns and their Pods, oldest first."""
-    names = {workload["metadata"]["name"]}
-    uid = workload["metadata"].get("uid")
-    if workload.get("kind") == "Deployment":
-        for rs in client.list("apps/v1", "ReplicaSet", namespace):
-            if any(ref.get("uid") == uid for ref in rs["metadata"].get("ownerReferences") or []):
-                names.add(rs["metadata"]["name"])
-    events = [e for e in client.list("v1", "Event", namespace) if (e.get("involvedObject") or {}).get("name") in names]
-    return sorted(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
 
 
 def _dump(summary):
@@ -595,7 +569,7 @@ def main():
             state, message, after = wait_for(client, plan["kind"], plan["name"], namespace, params["wait_timeout"], params["wait_sleep"])
             entry["rollout"] = state
             if state == "failed":
-                reason = ro.failure_reason(rollout_events(client, namespace, after or obj)) or message
+                reason = failure_reason(client, namespace, after or obj, message)
                 entry["reason"] = reason
                 failures.append("%s: %s" % (entry["workload"], reason))
         if failures:

@@ -277,3 +277,18 @@ def install_chart(cluster, namespace, chart, values_files, workdir):
                     input=rendered)
     cluster.kubectl("-n", namespace, "wait", "--for=condition=Available", "deployment", "--all", "--timeout=300s")
     return namespace
+
+
+def rolled_out(kube, namespace):
+    """A predicate for wait_for: every Deployment in ``namespace`` is rolled out (like kubectl rollout status)."""
+    from kubernetes import client
+    apps = client.AppsV1Api(kube)
+
+    def done():
+        for d in apps.list_namespaced_deployment(namespace).items:
+            s = d.status
+            if (s.observed_generation or 0) < d.metadata.generation or (s.updated_replicas or 0) < d.spec.replicas \
+                    or (s.available_replicas or 0) < d.spec.replicas or (s.replicas or 0) > (s.updated_replicas or 0):
+                return False
+        return True
+    return done

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import install_flyte, wait_for
+from conftest import install_flyte, rolled_out, wait_for
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -66,22 +66,6 @@ def _replicasets(kube, namespace):
             if ref.kind == "Deployment":
                 counts[ref.name] = counts.get(ref.name, 0) + 1
     return counts
-
-
-def _rolled_out(kube, namespace):
-    apps = client.AppsV1Api(kube)
-
-    def done():
-        for d in apps.list_namespaced_deployment(namespace).items:
-            status = d.status
-            if (status.observed_generation or 0) < d.metadata.generation:
-                return False
-            if (status.updated_replicas or 0) < d.spec.replicas or (status.available_replicas or 0) < d.spec.replicas:
-                return False
-            if (status.replicas or 0) > (status.updated_replicas or 0):
-                return False
-        return True
-    return done
 
 
 def _without_cors(doc):
@@ -154,7 +138,7 @@ def test_check_apply_rerun(cluster, kube, audit, backup_dir, layout):
         assert _configmap(kube, namespace, console_cm).data["ADMIN_API_URL"] == ADMIN_URL
 
     # Exactly the consumers rolled out, once each; nothing else restarted.
-    wait_for(_rolled_out(kube, namespace), timeout=120, message="rollouts in %s" % namespace)
+    wait_for(rolled_out(kube, namespace), timeout=120, message="rollouts in %s" % namespace)
     after_rs = _replicasets(kube, namespace)
     restarted = sorted("Deployment/%s" % name for name in after_rs if after_rs[name] != before_rs.get(name))
     assert restarted == expected_restarts
@@ -222,7 +206,7 @@ def test_failed_rollout_is_rolled_back(cluster, kube, backup_dir):
         assert _template(cluster, namespace, name) == template, name
         assert records[("Deployment", name)]["object"]["spec"]["template"] == template, name
     # And the old ReplicaSets take over again.
-    wait_for(_rolled_out(kube, namespace), timeout=120, message="rollback of %s" % namespace)
+    wait_for(rolled_out(kube, namespace), timeout=120, message="rollback of %s" % namespace)
 
 
 BAD_INPUTS = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import install_flyte, wait_for
+from conftest import install_flyte, rolled_out, wait_for
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -52,19 +52,6 @@ def _state(cluster):
     return state
 
 
-def _rolled_out(kube):
-    apps = client.AppsV1Api(kube)
-
-    def done():
-        for d in apps.list_namespaced_deployment(NAMESPACE).items:
-            s = d.status
-            if (s.observed_generation or 0) < d.metadata.generation or (s.updated_replicas or 0) < d.spec.replicas \
-                    or (s.available_replicas or 0) < d.spec.replicas or (s.replicas or 0) > (s.updated_replicas or 0):
-                return False
-        return True
-    return done
-
-
 def _lease(kube, holder, renewed):
     coordination = client.CoordinationV1Api(kube)
     body = client.V1Lease(metadata=client.V1ObjectMeta(name="flytesec-hardening"),
@@ -84,7 +71,7 @@ def test_run_rerun_summary_restore(cluster, kube, audit, tmp_path):
     first = run_playbook(HARDEN, cluster.kubeconfig, _vars(tmp_path))
     assert first.rc == 0, first.stdout[-4000:]
     run_id = first.result("Fix one run id")["ansible_facts"]["flytesec_run_id"]
-    wait_for(_rolled_out(kube), timeout=120, message="rollouts")
+    wait_for(rolled_out(kube, NAMESPACE), timeout=120, message="rollouts")
     after = _state(cluster)
     assert after != before
 
@@ -114,7 +101,7 @@ def test_run_rerun_summary_restore(cluster, kube, audit, tmp_path):
         "ConfigMap/%s/flyte-admin-base-config" % NAMESPACE, "ConfigMap/%s/flyte-console-config" % NAMESPACE,
         "Deployment/%s/flyteadmin" % NAMESPACE, "Deployment/%s/flyteconsole" % NAMESPACE]
     assert _state(cluster) == before
-    wait_for(_rolled_out(kube), timeout=120, message="rollouts after restore")
+    wait_for(rolled_out(kube, NAMESPACE), timeout=120, message="rollouts after restore")
 
 
 def test_check_mode_writes_nothing(cluster, audit, tmp_path):
@@ -170,7 +157,7 @@ def test_two_runs_at_once_do_not_interleave(cluster, kube, tmp_path):
     changed = sorted(d["stats"]["localhost"]["changed"] for d in data)
     # One run made the change and restarted; the other waited for the lock and found nothing to do.
     assert changed[0] == 0 and changed[1] > 0, changed
-    wait_for(_rolled_out(kube), timeout=120, message="rollouts")
+    wait_for(rolled_out(kube, NAMESPACE), timeout=120, message="rollouts")
     # flyteadmin and flyteconsole each got exactly one new ReplicaSet.
     assert len(apps.list_namespaced_replica_set(NAMESPACE).items) == before_rs + 2
 
@@ -197,7 +184,7 @@ def test_full_default_run(cluster, kube, audit, tmp_path, layout, namespace):
 
     first = run_playbook(HARDEN, cluster.kubeconfig, extra)
     assert first.rc == 0, first.stdout[-6000:]
-    wait_for(_rolled_out_in(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
+    wait_for(rolled_out(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
     # CORS changed its configuration and Pod Security its securityContext: one rollout, not two.
     assert replicasets(admin) == admin_rs + 1
     assert first.result("Restart, once, every workload")["restarted"] == []
@@ -207,7 +194,7 @@ def test_full_default_run(cluster, kube, audit, tmp_path, layout, namespace):
     summary = first.result("Summarise the run")["ansible_facts"]["flytesec_summary"]
     assert summary["areas"]["pod_security"]["compliant"] is True
     assert summary["areas"]["pod_security"]["changed"]
-    wait_for(_rolled_out_in(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
+    wait_for(rolled_out(kube, namespace), timeout=180, message="rollouts in %s" % namespace)
 
     start = audit.mark()
     second = run_playbook(HARDEN, cluster.kubeconfig, extra)
@@ -215,19 +202,6 @@ def test_full_default_run(cluster, kube, audit, tmp_path, layout, namespace):
     assert second.changed() == 0, [name for name, res in second.tasks() if res.get("changed")]
     writes = audit.events(since=start, writes=True, dry_run=False, user=ADMIN)
     assert sorted(set(e["objectRef"]["resource"] for e in writes)) == ["leases"]
-
-
-def _rolled_out_in(kube, namespace):
-    apps = client.AppsV1Api(kube)
-
-    def done():
-        for d in apps.list_namespaced_deployment(namespace).items:
-            s = d.status
-            if (s.observed_generation or 0) < d.metadata.generation or (s.updated_replicas or 0) < d.spec.replicas \
-                    or (s.available_replicas or 0) < d.spec.replicas or (s.replicas or 0) > (s.updated_replicas or 0):
-                return False
-        return True
-    return done
 
 
 def test_tags_select_one_area(cluster, kube, audit, tmp_path):
