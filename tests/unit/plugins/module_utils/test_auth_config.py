@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""auth_config: validation, the propeller hash (verify-or-rehash), static clients, key formats."""
+import base64
+
+import bcrypt
+import pytest
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
+
+BASE = {"public_url": "https://flyte.example.com", "oidc": {"base_url": "https://idp.example.com/realms/f", "client_id": "fa"}}
+
+
+def _params(**extra):
+    params = dict(BASE)
+    params.update(extra)
+    return params
+
+
+def test_normalize_defaults():
+    settings = ac.normalize(_params())
+    assert settings["server_type"] == "Self" and settings["authorized_uris"] == ["https://flyte.example.com"]
+    assert settings["oidc"]["scopes"] == ["openid", "profile"]
+    assert settings["admin_client"] == {"authType": "ClientSecret", "clientId": "flytepropeller",
+                                        "clientSecretLocation": "/etc/secrets/client_secret", "useAudienceFromAdmin": True}
+
+
+@pytest.mark.parametrize("extra,option", [
+    ({"public_url": "http://flyte.example.com"}, "public_url"),
+    ({"oidc": {"base_url": "http://idp.example.com", "client_id": "x"}}, "oidc.base_url"),
+    ({"oidc": {"base_url": "https://idp.example.com", "client_id": "x", "scopes": []}}, "oidc.scopes"),
+    ({"auth_server": "External"}, "auth_server"),
+    ({"authorized_uris": ["https://other.example.com"]}, "authorized_uris"),
+    ({"auth_server": "external", "authorized_uris": ["https://flyte.example.com"],
+      "external_auth_server": {"allowed_audience": ["https://x.example.com"]}}, "external_auth_server.allowed_audience"),
+    ({"external_auth_server": {"base_url": "https://idp.example.com"}}, "external_auth_server"),
+    ({"flyte_client": {"redirect_uri": "localhost:53593/callback"}}, "flyte_client.redirect_uri"),
+])
+def test_bad_input_names_the_option(extra, option):
+    with pytest.raises(ac.AuthConfigError) as info:
+        ac.normalize(_params(**extra))
+    assert info.value.option == option
+
+
+def test_hash_is_base64_of_bcrypt_and_kept_when_it_matches():
+    value = ac.hash_secret("s3cret-value", cost=4)
+    raw = base64.b64decode(value)
+    assert raw.startswith(b"$2") and bcrypt.checkpw(b"s3cret-value", raw)
+    assert ac.choose_hash("s3cret-value", value, 4) == (value, False)
+    new, rehashed = ac.choose_hash("other-secret", value, 4)
+    assert rehashed and ac.verify("other-secret", new)
+
+
+def test_stored_hash_errors():
+    raw = bcrypt.hashpw(b"x", bcrypt.gensalt(4)).decode()
+    assert "raw bcrypt hash" in ac.stored_hash_error(raw)
+    assert "built-in default" in ac.stored_hash_error(base64.b64encode(ac.UPSTREAM_DEFAULT_HASH.encode()).decode())
+    assert ac.stored_hash_error("not base64!") is not None
+    assert ac.choose_hash("x", raw, 4)[1] is True  # a raw hash is never kept
+
+
+def test_default_pair_refused():
+    with pytest.raises(ac.AuthConfigError, match="chart's default"):
+        ac.check_client_secret("foobar")
+
+
+def test_static_clients_every_field():
+    clients = ac.static_clients(ac.normalize(_params()), "HASH")
+    assert sorted(clients) == ["flyte-cli", "flytectl", "flytepropeller"]
+    assert clients["flytepropeller"]["client_secret"] == "HASH" and clients["flytepropeller"]["public"] is False
+    for entry in clients.values():
+        assert set(["id", "redirect_uris", "grant_types", "response_types", "scopes", "public"]) <= set(entry)
+
+
+@pytest.mark.parametrize("name", sorted(ac.GENERATED_KEYS))
+def test_generated_keys_are_valid(name):
+    assert ac.key_error(name, ac.generate_key(name)) is None
+
+
+def test_key_format_errors():
+    padded = base64.b64encode(b"x" * 32).decode()
+    assert "padded" in ac.key_error("claim_symmetric_key", padded)
+    assert "bytes" in ac.key_error("cookie_hash_key", base64.b64encode(b"x" * 32).decode().rstrip("="))
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    pkcs8 = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    assert "PKCS#8" in ac.key_error("token_rsa_key.pem", pkcs8)
