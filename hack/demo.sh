@@ -2,7 +2,8 @@
 # make demo: local control plane + upstream Flyte v1.16.8, then playbooks/harden-flyte.yml.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KUBECONFIG_FILE=$(bash "$ROOT/hack/cluster/flyte-up.sh")
+# --fresh: a namespace hardened by an earlier demo enforces restricted and would refuse the upstream pods.
+KUBECONFIG_FILE=$(bash "$ROOT/hack/cluster/flyte-up.sh" --fresh)
 echo "cluster ready: export KUBECONFIG=$KUBECONFIG_FILE"
 V=$(bash "$ROOT/hack/venv.sh")
 # The checkout is the collection: make it importable as flytesec.hardening.

@@ -6,7 +6,7 @@ cluster  session: starts the cluster with hack/cluster/up.sh (build if needed; a
          already runs) unless FLYTESEC_KUBECONFIG names one. Attributes: name, kubeconfig,
          dev_kubeconfig, run_dir, audit_log, bin_dir, server; kubectl(*args) runs the built kubectl.
 flyte    session: installs upstream Flyte v1.16.8 with hack/cluster/flyte-up.sh (re-runnable);
-         attributes core_ns, binary_ns. FLYTESEC_FLYTE_FRESH=1 reinstalls from scratch.
+         attributes core_ns, binary_ns. FLYTESEC_FLYTE_FRESH=0 keeps an existing install (default: reinstall from scratch).
 kube     session: a kubernetes.client.ApiClient for the admin kubeconfig (system:masters).
 audit    function: a k8s_audit.AuditLog on the cluster's audit log, marked at the test's start,
          so audit.events(writes=True, ...) returns what happened since.
@@ -162,7 +162,8 @@ class Flyte:
 @pytest.fixture(scope="session")
 def flyte(cluster):
     args = ["--kubeconfig", str(cluster.kubeconfig)] if not cluster.started else ["--name", cluster.name]
-    if os.environ.get("FLYTESEC_FLYTE_FRESH") == "1":
+    # Fresh by default: a namespace an earlier run hardened enforces restricted and refuses the upstream pods.
+    if os.environ.get("FLYTESEC_FLYTE_FRESH", "1") == "1":
         args.append("--fresh")
     _run_script("flyte-up.sh", *args)
     return Flyte(os.environ.get("FLYTE_CORE_NS", "flyte"), os.environ.get("FLYTE_BINARY_NS", "flyte-binary"))
