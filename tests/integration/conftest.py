@@ -293,3 +293,23 @@ def rolled_out(kube, namespace):
                 return False
         return True
     return done
+
+
+class Keycloak:
+    def __init__(self, url, password):
+        self.url = url
+        self.admin_password = password
+
+
+@pytest.fixture(scope="session")
+def keycloak(cluster):
+    """A real Keycloak (Maven Central distribution) on 127.0.0.1, started by hack/keycloak/up.sh; stopped afterwards."""
+    name = "test-%s" % cluster.name
+    port = str(18000 + int(cluster.server.rsplit(":", 1)[1]) % 1000)
+    proc = subprocess.run(["bash", str(ROOT / "hack" / "keycloak" / "up.sh"), "--name", name, "--port", port],
+                          capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        pytest.fail("hack/keycloak/up.sh failed:\n%s" % proc.stderr[-4000:], pytrace=False)
+    run = Path(os.environ.get("FLYTESEC_CACHE", str(Path.home() / ".cache" / "flytesec"))) / "run" / ("kc-%s" % name)
+    yield Keycloak(proc.stdout.strip().splitlines()[-1], (run / "admin-password").read_text().strip())
+    subprocess.run(["bash", str(ROOT / "hack" / "keycloak" / "down.sh"), "--name", name], check=False)
