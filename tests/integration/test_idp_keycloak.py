@@ -124,3 +124,30 @@ def test_bad_credentials_fail_clearly(cluster, keycloak, scratch_namespace):
     assert result.rc != 0
     msg = result.result("Register the Flyte clients")["msg"]
     assert "cannot log in" in msg and "HTTP 401" in msg and "wrong-password" not in result.stdout
+
+
+def test_harden_with_keycloak_as_external_server(cluster, kube, keycloak):
+    """harden-flyte.yml: register in Keycloak, then configure flyteadmin with its issuer (external server)."""
+    from conftest import install_flyte
+    namespace = "idp-core"
+    install_flyte(cluster, "flyte-core", namespace)
+    realm = "flyte-%s" % uuid.uuid4().hex[:6]
+    extra = {"flytesec_namespace": namespace, "flytesec_pod_security": False,
+             "idp_registration_url": keycloak.url, "idp_registration_realm": realm, "idp_registration_create_realm": True,
+             "idp_registration_public_url": "https://flyte.example.com",
+             "auth_public_url": "https://flyte.example.com", "auth_server": "external", "auth_admin_client": {"scopes": ["all"]},
+             "auth_external_auth_server": {"metadata_url": ".well-known/openid-configuration"},
+             "auth_verify_discovery": True}
+    result = run_playbook(Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml", cluster.kubeconfig,
+                          extra, env=_env(keycloak))
+    assert result.rc == 0, result.stdout[-4000:]
+    server = json.loads(cluster.kubectl("-n", namespace, "get", "configmap", "flyte-admin-base-config", "-o", "json").stdout)
+    import yaml
+    auth = yaml.safe_load(server["data"]["server.yaml"])["auth"]
+    assert auth["userAuth"]["openId"]["baseUrl"] == "%s/realms/%s" % (keycloak.url, realm)
+    assert auth["appAuth"]["authServerType"] == "External"
+    # The propeller secret Keycloak generated is what the cluster holds, and it gets a token with the right audience.
+    secret = base64.b64decode(client.CoreV1Api(kube).read_namespaced_secret("flyte-secret-auth", namespace).data["client_secret"]).decode()
+    status, token = _post("%s/realms/%s/protocol/openid-connect/token" % (keycloak.url, realm),
+                          {"grant_type": "client_credentials", "client_id": "flytepropeller", "client_secret": secret})
+    assert status == 200 and "https://flyte.example.com" in json.dumps(_claims(token["access_token"])["aud"])
