@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Least-privilege RBAC for Flyte's service accounts (pure functions over RBAC object dicts).
+
+The flyte-core chart gives flytepropeller a rule ``apiGroups: ['*'], resources: ['*']`` ("all plugin
+objects"): read and write on Secrets, RoleBindings and webhook configurations in every namespace (CIS
+5.1.2-5.1.4). What propeller uses (flytepropeller on master): pods in the project namespaces, events,
+podtemplates (informer), namespaces list (the garbage collector with limit-namespace=all), flyteworkflows,
+and, per enabled task plugin, that plugin's custom resources. flyteadmin's ``"*"`` verbs include
+``escalate`` and ``bind`` on Roles.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+PROPELLER_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "update", "patch"]},
+    {"apiGroups": [""], "resources": ["podtemplates"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["flyte.lyft.com"], "resources": ["flyteworkflows", "flyteworkflows/finalizers"],
+     "verbs": ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]},
+    {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
+]
+# Custom resources of the task plugins that need them, for extra rules by plugin name.
+PLUGIN_RULES = {
+    "spark": {"apiGroups": ["sparkoperator.k8s.io"], "resources": ["sparkapplications"]},
+    "ray": {"apiGroups": ["ray.io"], "resources": ["rayjobs", "rayclusters"]},
+    "pytorch": {"apiGroups": ["kubeflow.org"], "resources": ["pytorchjobs"]},
+    "tensorflow": {"apiGroups": ["kubeflow.org"], "resources": ["tfjobs"]},
+    "mpi": {"apiGroups": ["kubeflow.org"], "resources": ["mpijobs"]},
+    "dask": {"apiGroups": ["kubernetes.dask.org"], "resources": ["daskjobs"]},
+}
+PLUGIN_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+EXPLICIT_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+
+
+class RbacError(ValueError):
+    """Bad input; the message names the option."""
+
+
+def plugin_rules(plugins):
+    rules = []
+    for name in plugins or []:
+        if name not in PLUGIN_RULES:
+            raise RbacError("task_plugins: unknown plugin %r; known: %s" % (name, ", ".join(sorted(PLUGIN_RULES))))
+        rules.append(dict(PLUGIN_RULES[name], verbs=list(PLUGIN_VERBS)))
+    return rules
+
+
+def is_wildcard(rule):
+    """True when a rule grants every API group or every resource."""
+    return "*" in (rule.get("apiGroups") or []) or "*" in (rule.get("resources") or [])
+
+
+def bound_roles(bindings, namespace, service_account):
+    """``[(kind, name, binding kind/name)]`` of the roles bound to ``namespace/service_account``."""
+    found = []
+    for binding in bindings:
+        for subject in binding.get("subjects") or []:
+            if subject.get("kind") == "ServiceAccount" and subject.get("name") == service_account and \
+                    subject.get("namespace", binding["metadata"].get("namespace")) == namespace:
+                ref = binding.get("roleRef") or {}
+                found.append((ref.get("kind"), ref.get("name"), "%s/%s" % (binding.get("kind"), binding["metadata"]["name"])))
+    return found
+
+
+def narrow_verbs(rules):
+    """Rules with ``"*"`` verbs replaced by the explicit CRUD verbs (no escalate, bind, impersonate)."""
+    result = []
+    for rule in rules:
+        rule = copy.deepcopy(rule)
+        if "*" in (rule.get("verbs") or []):
+            rule["verbs"] = list(EXPLICIT_VERBS)
+        result.append(rule)
+    return result
+
+
+def normalized(rules):
+    """Comparable form of a rules list (order of rules and of list entries ignored)."""
+    out = []
+    for rule in rules or []:
+        out.append(tuple((key, tuple(sorted(rule.get(key) or []))) for key in
+                         ("apiGroups", "resources", "resourceNames", "verbs", "nonResourceURLs")))
+    return sorted(out)
+
+
+def findings(roles_by_sa):
+    """Wildcard rules still bound to Flyte service accounts: ``[{service_account, role, rule}]``."""
+    found = []
+    for sa, roles in sorted(roles_by_sa.items()):
+        for role in roles:
+            for rule in role.get("rules") or []:
+                if is_wildcard(rule) or "*" in (rule.get("verbs") or []):
+                    found.append({"service_account": sa, "role": "%s/%s" % (role.get("kind"), role["metadata"]["name"]),
+                                  "rule": rule})
+    return found
