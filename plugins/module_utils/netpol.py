@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NetworkPolicies for a Flyte namespace: default deny, DNS, then one policy per component (pure builders).
+
+NetworkPolicy matches pod ports after Service translation, so the ports here are the containers' (flyteadmin
+8088/8089, datacatalog 8089, flyteconsole 8080, the pod webhook 9443; flyte-binary 8088/8089/9443). Every
+peer is a parameter; nothing is opened wider than asked: an empty peer list opens nothing.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+LABEL = "app.kubernetes.io/name"
+MANAGED = {"app.kubernetes.io/managed-by": "flytesec.hardening"}
+DEFAULTS = {
+    "ingress_namespace_labels": {"kubernetes.io/metadata.name": "ingress-nginx"},
+    "monitoring_namespace_labels": None,
+    "apiserver_cidrs": [],
+    "database_cidrs": [],
+    "database_port": 5432,
+    "object_store_cidrs": [],
+    "object_store_ports": [443],
+    "in_cluster_object_store": None,   # {"namespace_labels": {...}, "pod_labels": {...}, "port": 9000}
+    "idp_cidrs": [],
+    "dns_namespace_labels": {"kubernetes.io/metadata.name": "kube-system"},
+    "dns_pod_labels": {"k8s-app": "kube-dns"},
+}
+
+
+def _pods(name):
+    return {"podSelector": {"matchLabels": {LABEL: name}}}
+
+
+def _ports(ports, protocol="TCP"):
+    return [{"protocol": protocol, "port": p} for p in ports]
+
+
+def _cidrs(cidrs):
+    return [{"ipBlock": {"cidr": c}} for c in cidrs]
+
+
+def _policy(namespace, name, selector, ingress=None, egress=None):
+    types = []
+    spec = {"podSelector": selector}
+    if ingress is not None:
+        types.append("Ingress")
+        spec["ingress"] = ingress
+    if egress is not None:
+        types.append("Egress")
+        spec["egress"] = egress
+    spec["policyTypes"] = types
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED)}, "spec": spec}
+
+
+def options(params):
+    opts = dict(DEFAULTS)
+    opts.update(dict((k, v) for k, v in (params or {}).items() if v is not None))
+    return opts
+
+
+def build(namespace, layout, params=None, fullname=None, apiserver_endpoints=None):
+    """The NetworkPolicies of a Flyte namespace, sorted by name."""
+    o = options(params)
+    policies = [
+        _policy(namespace, "flytesec-default-deny", {}, ingress=[], egress=[]),
+        _policy(namespace, "flytesec-allow-dns", {}, egress=[{
+            "to": [{"namespaceSelector": {"matchLabels": o["dns_namespace_labels"]},
+                    "podSelector": {"matchLabels": o["dns_pod_labels"]}}],
+            "ports": _ports([53], "UDP") + _ports([53])}]),
+    ]
+    ingress_peer = [{"namespaceSelector": {"matchLabels": o["ingress_namespace_labels"]}}] if o["ingress_namespace_labels"] else []
+    api_peers = _cidrs(o["apiserver_cidrs"] or ["%s/32" % ip for ip, _p in apiserver_endpoints or []])
+    api_ports = sorted(set([443] + [p for _ip, p in apiserver_endpoints or []]))
+    store = _cidrs(o["object_store_cidrs"])
+    store_rules = [{"to": store, "ports": _ports(o["object_store_ports"])}] if store else []
+    in_cluster = o["in_cluster_object_store"]
+    if in_cluster:
+        store_rules.append({"to": [{"namespaceSelector": {"matchLabels": in_cluster["namespace_labels"]},
+                                    "podSelector": {"matchLabels": in_cluster["pod_labels"]}}],
+                            "ports": _ports([in_cluster.get("port", 9000)])})
+    db_rules = [{"to": _cidrs(o["database_cidrs"]), "ports": _ports([o["database_port"]])}] if o["database_cidrs"] else []
+    api_rules = [{"to": api_peers, "ports": _ports(api_ports)}] if api_peers else []
+    idp_rules = [{"to": _cidrs(o["idp_cidrs"]), "ports": _ports([443])}] if o["idp_cidrs"] else []
+    webhook_from = [{"from": _cidrs(o["apiserver_cidrs"]), "ports": _ports([9443])}] if o["apiserver_cidrs"] else []
+    metrics_from = []
+    if o["monitoring_namespace_labels"]:
+        metrics_from = [{"from": [{"namespaceSelector": {"matchLabels": o["monitoring_namespace_labels"]}}],
+                         "ports": _ports([10254])}]
+
+    if layout == "flyte-binary":
+        name = fullname or "flyte-flyte-binary"
+        selector = {"matchLabels": {LABEL: "flyte-binary"}}
+        ingress = ([{"from": ingress_peer, "ports": _ports([8088, 8089])}] if ingress_peer else []) + webhook_from + metrics_from
+        # The binary talks to itself (propeller -> admin, datacatalog) over localhost: no policy needed.
+        policies.append(_policy(namespace, "flytesec-%s" % name, selector, ingress=ingress,
+                                egress=db_rules + store_rules + api_rules + idp_rules))
+        return sorted(policies, key=lambda p: p["metadata"]["name"])
+
+    admin_clients = [_pods("flytepropeller"), _pods("flytescheduler"), _pods("syncresources")]
+    policies += [
+        _policy(namespace, "flytesec-flyteadmin", _pods("flyteadmin")["podSelector"],
+                ingress=([{"from": ingress_peer, "ports": _ports([8088, 8089])}] if ingress_peer else []) +
+                [{"from": admin_clients, "ports": _ports([8089])}] + metrics_from,
+                egress=db_rules + store_rules + api_rules + idp_rules),
+        _policy(namespace, "flytesec-datacatalog", _pods("datacatalog")["podSelector"],
+                ingress=[{"from": [_pods("flytepropeller")], "ports": _ports([8089])}] + metrics_from,
+                egress=db_rules + store_rules),
+        _policy(namespace, "flytesec-flyteconsole", _pods("flyteconsole")["podSelector"],
+                ingress=[{"from": ingress_peer, "ports": _ports([8080])}] if ingress_peer else [], egress=[]),
+        _policy(namespace, "flytesec-flytepropeller", _pods("flytepropeller")["podSelector"],
+                ingress=list(metrics_from),
+                egress=[{"to": [_pods("flyteadmin"), _pods("datacatalog")], "ports": _ports([8089])}] +
+                store_rules + api_rules),
+        _policy(namespace, "flytesec-flytescheduler", _pods("flytescheduler")["podSelector"],
+                ingress=list(metrics_from),
+                egress=[{"to": [_pods("flyteadmin")], "ports": _ports([8089])}] + db_rules),
+        _policy(namespace, "flytesec-syncresources", _pods("syncresources")["podSelector"],
+                ingress=list(metrics_from), egress=[{"to": [_pods("flyteadmin")], "ports": _ports([8089])}] + db_rules + api_rules),
+        _policy(namespace, "flytesec-flyte-pod-webhook", _pods("flyte-pod-webhook")["podSelector"],
+                ingress=webhook_from + metrics_from, egress=api_rules),
+    ]
+    return sorted(policies, key=lambda p: p["metadata"]["name"])
+
+
+def project_policies(namespace, params=None):
+    """Task pods in a project namespace: default deny, DNS, and the object store."""
+    o = options(params)
+    store = _cidrs(o["object_store_cidrs"])
+    rules = [{"to": store, "ports": _ports(o["object_store_ports"])}] if store else []
+    if o["in_cluster_object_store"]:
+        s = o["in_cluster_object_store"]
+        rules.append({"to": [{"namespaceSelector": {"matchLabels": s["namespace_labels"]},
+                              "podSelector": {"matchLabels": s["pod_labels"]}}], "ports": _ports([s.get("port", 9000)])})
+    return [
+        _policy(namespace, "flytesec-default-deny", {}, ingress=[], egress=[]),
+        _policy(namespace, "flytesec-allow-dns", {}, egress=[{
+            "to": [{"namespaceSelector": {"matchLabels": o["dns_namespace_labels"]},
+                    "podSelector": {"matchLabels": o["dns_pod_labels"]}}],
+            "ports": _ports([53], "UDP") + _ports([53])}]),
+        _policy(namespace, "flytesec-object-store", {}, egress=rules),
+    ]
+
+
+def comparable(value):
+    """``value`` without empty lists and mappings (the API server drops some of them), for comparison."""
+    if isinstance(value, dict):
+        out = dict((k, comparable(v)) for k, v in value.items())
+        return dict((k, v) for k, v in out.items() if v not in ({}, [], None))
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value
