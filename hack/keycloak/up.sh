@@ -24,7 +24,7 @@ chmod 700 "$RUN"
 head -c 18 /dev/urandom | base64 | tr -d '/+=' > "$RUN/admin-password"
 start=$(date +%s)
 # The management (health) port is moved off 9000 so that two instances do not clash.
-JAVA_HOME=$KC_JAVA_HOME KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$(cat "$RUN/admin-password")" \
+JAVA_HOME=$KC_JAVA_HOME JAVA_OPTS_APPEND="--add-opens java.base/java.lang=ALL-UNNAMED" KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$(cat "$RUN/admin-password")" \
   setsid "$KC_HOME/bin/kc.sh" start-dev --http-host=127.0.0.1 --http-port="$PORT" --db=dev-mem \
   --http-management-port=$((PORT + 1)) --hostname-strict=false >"$RUN/keycloak.log" 2>&1 < /dev/null &
 echo $! > "$RUN/pid"

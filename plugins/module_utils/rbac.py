@@ -34,6 +34,11 @@ PLUGIN_RULES = {
     "mpi": {"apiGroups": ["kubeflow.org"], "resources": ["mpijobs"]},
     "dask": {"apiGroups": ["kubernetes.dask.org"], "resources": ["daskjobs"]},
 }
+# API group of the resources Flyte's roles name under ``apiGroups: ['*']`` (the pod webhook's role).
+RESOURCE_GROUPS = {
+    "mutatingwebhookconfigurations": "admissionregistration.k8s.io", "secrets": "", "pods": "", "configmaps": "",
+    "replicasets/finalizers": "apps", "replicasets": "apps", "deployments": "apps", "events": "",
+}
 PLUGIN_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
 EXPLICIT_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
 
@@ -98,3 +103,21 @@ def findings(roles_by_sa):
                     found.append({"service_account": sa, "role": "%s/%s" % (role.get("kind"), role["metadata"]["name"]),
                                   "rule": rule})
     return found
+
+
+def explicit_groups(rules):
+    """Rules with ``apiGroups: ['*']`` split into one rule per known group of their resources; None if one is unknown."""
+    result = []
+    for rule in rules:
+        if "*" not in (rule.get("apiGroups") or []):
+            result.append(copy.deepcopy(rule))
+            continue
+        resources = rule.get("resources") or []
+        if "*" in resources or any(r not in RESOURCE_GROUPS for r in resources):
+            return None
+        groups = {}
+        for resource in resources:
+            groups.setdefault(RESOURCE_GROUPS[resource], []).append(resource)
+        for group, names in sorted(groups.items()):
+            result.append(dict(copy.deepcopy(rule), apiGroups=[group], resources=names))
+    return result

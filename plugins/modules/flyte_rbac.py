@@ -18,6 +18,8 @@ description:
     resources of the task plugins in O(task_plugins) and O(extra_rules).
   - Replaces the C(*) verbs of the roles bound to flyteadmin with explicit ones (no C(escalate), C(bind) or
     C(impersonate)).
+  - Rules of the other Flyte service accounts' roles with C(apiGroups) C(*) and named resources (the pod webhook's) are split
+    into the resources' own API groups.
   - Reports every other wildcard rule still bound to a Flyte service account.
   - Backs up each role before it changes it. Helm owns these roles, so put the same rules in the chart values
     (C(flytepropeller.clusterRole)) or the next C(helm upgrade) restores the wildcard.
@@ -150,6 +152,12 @@ def main():
         for role in roles_of(p["propeller_service_account"]):
             if any(rbac.is_wildcard(r) for r in role.get("rules") or []):
                 plans.append((role, rbac.PROPELLER_RULES + plugin_rules + list(p["extra_rules"])))
+        for sa in p["other_service_accounts"]:
+            for role in roles_of(sa):
+                if any("*" in (r.get("apiGroups") or []) for r in role.get("rules") or []):
+                    rules = rbac.explicit_groups(role.get("rules") or [])
+                    if rules is not None:
+                        plans.append((role, rules))
         if p["narrow_admin"]:
             for role in roles_of(p["admin_service_account"]):
                 if any("*" in (r.get("verbs") or []) for r in role.get("rules") or []):

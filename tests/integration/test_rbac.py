@@ -38,7 +38,7 @@ def test_propeller_least_privilege(cluster, kube, audit):
     assert allowed(kube, propeller, "get", "secrets", "kube-system")
     result = run_playbook(PLAYBOOK, cluster.kubeconfig, {"rbac_namespace": NS})
     assert result.rc == 0, result.stdout[-3000:]
-    assert result.result("Least-privilege RBAC")["changed_roles"] == ["ClusterRole/flyte-flytepropeller",
+    assert result.result("Least-privilege RBAC")["changed_roles"] == ["ClusterRole/flyte-flytepropeller", "ClusterRole/flyte-flyte-pod-webhook",
                                                                       "ClusterRole/flyte-flyteadmin"]
     # What propeller needs, still allowed.
     assert allowed(kube, propeller, "create", "pods", PROJECT)

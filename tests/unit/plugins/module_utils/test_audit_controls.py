@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""audit_controls on the upstream flyte-core manifest: the expected findings, each justified."""
+import datetime
+import json
+
+import upstream_manifests as um
+from ansible_collections.flytesec.hardening.plugins.module_utils import audit_controls as ac
+
+# Upstream flyte-core-eks (v1.16.8), per control, and why:
+EXPECTED = {
+    "FLYTE-PSS-001",   # every workload fails restricted (no seccomp; spc_t; propeller has no runAsNonRoot)
+    "FLYTE-PSS-002",   # the namespace carries no pod-security labels
+    "FLYTE-PSS-003",   # flyteadmin, datacatalog, flyteconsole, flytescheduler, webhook set seLinuxOptions type spc_t
+    "FLYTE-PSS-004",   # flytepropeller and syncresources have no runAsNonRoot
+    "FLYTE-PSS-005",   # no workload sets a seccomp profile
+    "FLYTE-PSS-006",   # no container drops ALL capabilities
+    "FLYTE-AUTH-001",  # server.yaml: useAuth false
+    "FLYTE-AUTH-002",  # flyte-secret-auth client_secret is the chart default 'foobar'
+    "FLYTE-CORS-001",  # allowedOrigins ['*']
+    "FLYTE-NET-001",   # the manifest has no NetworkPolicy
+    "FLYTE-IMG-001",   # images by tag (cr.flyte.org/...:v1.16.8)
+    "FLYTE-TLS-001",   # the Ingresses have no tls section
+}
+
+
+def _objects():
+    docs = um.load(um.CORE)
+    for doc in docs:
+        if doc.get("kind") == "Secret" and "stringData" in doc:
+            import base64
+            doc["data"] = dict((k, base64.b64encode(str(v).encode()).decode()) for k, v in (doc.pop("stringData") or {}).items())
+    return docs + [{"kind": "Namespace", "metadata": {"name": "flyte", "labels": {}}}]
+
+
+def test_upstream_findings_are_the_expected_ones():
+    found = ac.evaluate(_objects(), "flyte")
+    assert set(f["control"] for f in found) == EXPECTED
+    assert all(f["cis"]["benchmark"] == ac.CIS and f["nist_800_53"] for f in found)
+    assert "foobar" not in json.dumps(found)
+
+
+def test_waivers_expiry_and_drift():
+    found = ac.evaluate(_objects(), "flyte")
+    waivers = [{"control": "FLYTE-IMG-001", "scope": "*", "justification": "immutable tags", "expiry": "2099-01-01"},
+               {"control": "FLYTE-TLS-001", "scope": "*", "justification": "TLS at the load balancer", "expiry": "2000-01-01"}]
+    ac.validate_waivers(waivers)
+    open_, waived = ac.apply_waivers(found, waivers, today=datetime.date(2026, 11, 24))
+    assert set(f["control"] for f in waived) == {"FLYTE-IMG-001"}
+    assert "FLYTE-TLS-001" in set(f["control"] for f in open_)  # expired waiver: a finding again
+    new, resolved = ac.drift(open_[1:], open_[:-1])
+    assert new == [open_[0]] and resolved == [open_[-1]]
+
+
+def test_report_formats():
+    found = ac.evaluate(_objects(), "flyte")
+    report = {"namespace": "flyte", "score": ac.score(found), "findings": found, "waived": [], "new": [], "resolved": []}
+    assert json.loads(ac.to_sarif(report))["version"] == "2.1.0"
+    import xml.dom.minidom
+    assert xml.dom.minidom.parseString(ac.to_junit(report)).documentElement.getAttribute("failures") == str(len(EXPECTED))
+    assert "<table>" in ac.to_html(report) and "| FLYTE-" in ac.to_markdown(report)
