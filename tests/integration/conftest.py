@@ -273,6 +273,8 @@ def install_chart(cluster, namespace, chart, values_files, workdir):
     for values in values_files:
         cmd += ["-f", str(charts / chart / values)]
     rendered = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    # From scratch, like flyte-up.sh --fresh: objects left by an earlier run (a config-hash annotation) change the outcome.
+    cluster.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s")
     cluster.kubectl("create", "namespace", namespace, check=False)
     cluster.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=helm", "-n", namespace, "-f", "-",
                     input=rendered)
