@@ -17,6 +17,7 @@ import json
 import re
 from xml.sax.saxutils import escape
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
@@ -24,7 +25,7 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import pod_secu
 CIS = "CIS Kubernetes Benchmark v1.12.0"
 NSA = "NSA/CISA Kubernetes Hardening Guide v1.2"
 SEVERITIES = ("low", "medium", "high", "critical")
-UPSTREAM_DEFAULT_HASH = "$2a$06$d6PQn2QAFU3cL5V8MDkeuuk63xubqUxNxjtfPw.Fc9MgV6vpmyOIy"
+UPSTREAM_DEFAULT_HASH = auth_config.UPSTREAM_DEFAULT_HASH
 
 CONTROLS = {
     "FLYTE-PSS-001": dict(title="Workload fails Pod Security Standards 'restricted'", severity="high",
@@ -87,10 +88,7 @@ _SECRET_VALUE = re.compile(r"(?i)(-----BEGIN [A-Z ]*PRIVATE KEY-----|(password|p
 
 def _is_bcrypt_verifier(value):
     """base64 of a bcrypt hash: flyteadmin's static-client verifier (as upstream keeps it), not a secret."""
-    try:
-        return base64.b64decode((value or "").strip("'\"")).startswith(b"$2")
-    except (ValueError, TypeError):
-        return False
+    return auth_config.decode_hash((value or "").strip("'\"")) is not None
 
 
 def _name(obj):
@@ -172,11 +170,7 @@ def evaluate(objects, namespace, admin_config=("flyte-admin-base-config", "serve
             found.append(_finding("FLYTE-CORS-001", cm, "server.security.allowedOrigins", origins, masker))
         stored = ((((server.get("auth") or {}).get("appAuth") or {}).get("selfAuthServer") or {}).get("staticClients") or {}) \
             .get("flytepropeller", {}).get("client_secret")
-        try:
-            default = stored and base64.b64decode(stored).decode("ascii") == UPSTREAM_DEFAULT_HASH
-        except (ValueError, UnicodeDecodeError):
-            default = False
-        if default:
+        if stored and auth_config.decode_hash(stored) == UPSTREAM_DEFAULT_HASH:
             found.append(_finding("FLYTE-AUTH-002", cm, "auth.appAuth.selfAuthServer.staticClients.flytepropeller.client_secret",
                                   "the built-in default hash", masker))
     for secret in (o for o in objects if o.get("kind") == "Secret"):

@@ -379,21 +379,10 @@ def map_patch(before, after):
 
 # --------------------------------------------------------------------------- helpers
 
-def _dict(value):
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value):
-    return value if isinstance(value, list) else []
-
-
-def _int(value):
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+# The evaluator's helpers: one definition of what counts as a mapping, a list, an integer.
+_dict = ps._dict
+_list = ps._list
+_int = ps._int
 
 
 def image_repository(image):
