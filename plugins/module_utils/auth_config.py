@@ -131,7 +131,7 @@ def normalize(params):
         ext_base = check_url(external.get("base_url") or base_url, "external_auth_server.base_url")
         audience = list(external.get("allowed_audience") or [public_url])
         for aud in audience:
-            if aud.rstrip("/") not in uris:
+            if aud.rstrip("/") not in uris and not aud.startswith("api://"):  # api://<appId>: an Entra ID app's exposed API
                 raise AuthConfigError("external_auth_server.allowed_audience", "%r is not among authorized_uris; flyteadmin "
                                       "would accept tokens for an audience it does not serve" % aud)
         block = {"baseUrl": ext_base, "allowedAudience": audience}

@@ -10,22 +10,15 @@ part of a representation this module returns.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import json
+from ansible.module_utils.six.moves.urllib.parse import quote
 
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
-from ansible.module_utils.urls import open_url
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import FLYTECTL_REDIRECTS, Registration, SECRET_TARGETS
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError, JsonAPI, token
 
-try:
-    from ansible.module_utils.six.moves.urllib.error import HTTPError
-except ImportError:  # pragma: no cover
-    from urllib.error import HTTPError  # type: ignore
-
-FLYTECTL_REDIRECT = "http://localhost:53593/callback"
 SCOPES = ("all", "offline")
 
 
-class KeycloakError(Exception):
-    """A Keycloak API call failed; the message names the call and Keycloak's answer."""
+KeycloakError = IdpError
 
 
 def desired_scopes(public_url, external):
@@ -56,7 +49,7 @@ def desired_clients(params):
     cli = {"clientId": params["cli_client_id"], "name": "flytectl and pyflyte", "protocol": "openid-connect",
            "publicClient": True, "standardFlowEnabled": True, "directAccessGrantsEnabled": False,
            "serviceAccountsEnabled": False, "implicitFlowEnabled": False,
-           "redirectUris": [FLYTECTL_REDIRECT, "http://localhost:12345/callback"], "webOrigins": [],
+           "redirectUris": list(FLYTECTL_REDIRECTS), "webOrigins": [],
            "attributes": {"pkce.code.challenge.method": "S256" if params.get("cli_require_pkce") else "",
                           "oauth2.device.authorization.grant.enabled": "true"},
            "defaultClientScopes": list(SCOPES), "optionalClientScopes": []}
@@ -102,41 +95,18 @@ class KeycloakAPI(object):
 
     def __init__(self, base_url, admin_realm="master", username=None, password=None, client_id="admin-cli",
                  client_secret=None, validate_certs=True, timeout=30):
-        self.base = base_url.rstrip("/")
-        self.validate_certs = validate_certs
-        self.timeout = timeout
+        base = base_url.rstrip("/")
         form = {"client_id": client_id}
         if client_secret:
             form.update(grant_type="client_credentials", client_secret=client_secret)
         else:
             form.update(grant_type="password", username=username or "", password=password or "")
-        token_url = "%s/realms/%s/protocol/openid-connect/token" % (self.base, quote(admin_realm))
-        try:
-            answer = open_url(token_url, method="POST", data=urlencode(form), validate_certs=validate_certs,
-                              timeout=timeout, headers={"Content-Type": "application/x-www-form-urlencoded"})
-            self.token = json.loads(answer.read())["access_token"]
-        except HTTPError as exc:
-            raise KeycloakError("cannot log in to %s as the admin (%s): HTTP %s" % (token_url, form["grant_type"], exc.code))
-        except Exception as exc:  # pylint: disable=broad-except
-            raise KeycloakError("cannot reach Keycloak at %s: %s" % (token_url, exc))
+        access = token("%s/realms/%s/protocol/openid-connect/token" % (base, quote(admin_realm)), form,
+                       validate_certs, timeout, what="the admin")
+        self.api = JsonAPI(base + "/admin/realms", "Bearer %s" % access, validate_certs, timeout)
 
-    def call(self, method, path, body=None, ok=(200, 201, 204), missing=None):
-        url = "%s/admin/realms%s" % (self.base, path)
-        headers = {"Authorization": "Bearer %s" % self.token, "Content-Type": "application/json"}
-        try:
-            answer = open_url(url, method=method, data=json.dumps(body) if body is not None else None,
-                              headers=headers, validate_certs=self.validate_certs, timeout=self.timeout)
-            text = answer.read()
-            return json.loads(text) if text else None
-        except HTTPError as exc:
-            if exc.code == 404 and missing is not None:
-                return missing
-            detail = ""
-            try:
-                detail = exc.read().decode("utf-8", "replace")[:300]
-            except Exception:  # pylint: disable=broad-except
-                pass
-            raise KeycloakError("%s %s failed: HTTP %s %s" % (method, path, exc.code, detail))
+    def call(self, method, path, body=None, missing=None):
+        return self.api.call(method, path, body, missing)
 
     # realms and scopes
     def realm(self, realm):
@@ -178,3 +148,92 @@ class KeycloakAPI(object):
     def add_default_scope(self, realm, uuid, scope_id, optional=False):
         kind = "optional-client-scopes" if optional else "default-client-scopes"
         self.call("PUT", "/%s/clients/%s/%s/%s" % (quote(realm), uuid, kind, scope_id))
+
+
+def _ensure_scopes(api, realm, desired, reg, check_mode):
+    existing = api.client_scopes(realm)
+    for name, scope in sorted(desired.items()):
+        current = existing.get(name)
+        if current is None:
+            reg.change("client scope %s: create" % name)
+            if not check_mode:
+                api.create_client_scope(realm, scope)
+            continue
+        have = set(m.get("name") for m in current.get("protocolMappers") or [])
+        for mapper in scope["protocolMappers"]:
+            if mapper["name"] not in have:
+                reg.change("client scope %s: add mapper %s" % (name, mapper["name"]))
+                if not check_mode:
+                    api.add_scope_mapper(realm, current["id"], mapper)
+    return api.client_scopes(realm) if not check_mode else existing
+
+
+def _ensure_client(api, realm, rep, reg, check_mode):
+    found = api.find_client(realm, rep["clientId"])
+    if found is None:
+        reg.change("client %s: create" % rep["clientId"], rep["clientId"], {}, public_view(rep))
+        if check_mode:
+            return None
+        body = dict((k, v) for k, v in rep.items() if k not in ("defaultClientScopes", "optionalClientScopes"))
+        return api.create_client(realm, body)
+    delta = client_diff(found, rep)
+    if delta:
+        reg.change("client %s: update %s" % (rep["clientId"], ", ".join(sorted(delta))), rep["clientId"],
+                   dict((k, v[0]) for k, v in delta.items()), dict((k, v[1]) for k, v in delta.items()))
+        if not check_mode:
+            merged = dict(found)
+            merged.update(dict((k, v) for k, v in rep.items()
+                               if k not in ("attributes", "defaultClientScopes", "optionalClientScopes")))
+            merged["attributes"] = dict(found.get("attributes") or {}, **rep["attributes"])
+            api.update_client(realm, found["id"], merged)
+    return found
+
+
+def register(params, check_mode, secret_missing=None):
+    """Ensure (or, for state absent, delete) the Flyte clients in one Keycloak realm; see idp_common."""
+    p = params
+    if not p.get("url"):
+        raise IdpError("url: the Keycloak base URL is required (or KEYCLOAK_URL)")
+    if not (p["admin_client_secret"] or (p["admin_username"] and p["admin_password"])):
+        raise IdpError("admin_username and admin_password (or admin_client_id and admin_client_secret) are required; "
+                       "they may come from KEYCLOAK_ADMIN_USERNAME / KEYCLOAK_ADMIN_PASSWORD")
+    base = p["url"].rstrip("/")
+    realm = p["realm"]
+    desired = desired_clients(p)
+    reg = Registration("%s/realms/%s" % (base, realm), dict((role, c["clientId"]) for role, c in desired.items()))
+    reg.audience = p["public_url"].rstrip("/") if p["external_auth_server"] else None
+    reg.scopes = list(SCOPES)
+    api = KeycloakAPI(base, p["admin_realm"], p["admin_username"], p["admin_password"],
+                      p["admin_client_id"] or "admin-cli", p["admin_client_secret"], p["idp_validate_certs"])
+    if not api.realm(realm):
+        if not p["create_realm"]:
+            raise IdpError("realm: %s does not exist in %s; set create_realm: true" % (realm, base))
+        reg.change("realm %s: create" % realm)
+        if check_mode:
+            return reg
+        api.create_realm(realm)
+    if p["state"] == "absent":
+        for _role, rep in sorted(desired.items()):
+            found = api.find_client(realm, rep["clientId"])
+            if found:
+                reg.change("client %s: delete" % rep["clientId"])
+                if not check_mode:
+                    api.delete_client(realm, found["id"])
+        return reg
+    scopes = _ensure_scopes(api, realm, desired_scopes(p["public_url"].rstrip("/"), p["external_auth_server"]), reg, check_mode)
+    for role, rep in sorted(desired.items()):
+        found = _ensure_client(api, realm, rep, reg, check_mode)
+        if check_mode:
+            continue
+        for field, optional in (("defaultClientScopes", False), ("optionalClientScopes", True)):
+            have = set(found.get(field) or [])
+            for name in rep[field]:
+                if name in SCOPES and name not in have and name in scopes:
+                    api.add_default_scope(realm, found["id"], scopes[name]["id"], optional=optional)
+        if role in SECRET_TARGETS:
+            if p["rotate_secret"]:
+                reg.change("client %s: new secret" % rep["clientId"])
+                reg.secrets[role] = api.regenerate_secret(realm, found["id"])
+            else:
+                reg.secrets[role] = api.client_secret(realm, found["id"])
+    return reg

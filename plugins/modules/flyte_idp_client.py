@@ -7,7 +7,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: flyte_idp_client
-short_description: Register the Flyte clients in the identity provider (Keycloak)
+short_description: Register the Flyte clients in the identity provider (Keycloak, Okta, Microsoft Entra ID)
 version_added: 0.1.0
 author:
   - flytesec maintainers (@flytesec)
@@ -24,9 +24,23 @@ description:
   - Client secrets go straight into the Kubernetes Secrets the auth work reads, and never into the result.
     They are C(flyte-admin-secrets) key C(oidc_client_secret) and C(flyte-secret-auth) key C(client_secret)
     (O(secrets_namespace)). O(rotate_secret) has Keycloak generate new ones.
-  - The provider is C(keycloak). Okta and Microsoft Entra ID registrations are not implemented yet. Google OAuth
-    clients cannot be automated; create them in the Google Cloud console and give their id and secret to the
-    auth role.
+  - O(provider=keycloak) manages a realm's clients, the client scopes C(all) and C(offline) and the audience mapper.
+  - O(provider=okta) manages, through the management API, a custom authorization server whose audience is
+    O(public_url). It also manages its scopes C(all) and C(offline), an access policy for all clients with one
+    rule, and three OIDC app integrations (web, native with PKCE and device flow, service with client
+    credentials), found by label.
+  - O(provider=entra) manages one app registration, as in Flyte's Entra ID guide, through Microsoft Graph. It
+    has Web and Mobile and desktop redirect URIs, public client flows, an exposed API C(api://<appId>) with the
+    scope O(entra_scope_name), the Microsoft Graph delegated permissions (openid, email, profile,
+    offline_access, User.Read) and a service principal. It is found by display name. An administrator still
+    grants admin consent.
+  - Okta and Entra ID never show a client secret again. A secret is written to the cluster when the app is
+    created, on O(rotate_secret), or when the Kubernetes Secret lacks it. In that last case a new one is made
+    and the older ones this collection made are removed.
+  - O(provider=google) cannot be automated (Google OAuth clients are created in the Google Cloud console, see
+    the collection's docs/idp-google.md). It takes O(google_client_id) and O(google_client_secret) and writes
+    the secret like the others.
+  - Two objects with the name this module looks for are an error naming both ids, never a reason to create a third.
   - Uses Ansible's own URL helpers, no SDK.
 extends_documentation_fragment:
   - flytesec.hardening.attributes
@@ -42,17 +56,19 @@ options:
   provider:
     description: The identity provider.
     type: str
-    choices: [keycloak]
+    choices: [keycloak, okta, entra, google]
     default: keycloak
   state:
-    description: C(absent) deletes the three clients (scopes and realm stay).
+    description: C(absent) deletes the clients or apps (Keycloak scopes and realm, the Okta authorization server stay).
     type: str
     choices: [present, absent]
     default: present
   url:
-    description: Base URL of Keycloak (without C(/realms)); env C(KEYCLOAK_URL).
+    description:
+      - Keycloak, the base URL (without C(/realms)). Okta, the org URL (C(https://<org>.okta.com)). Entra ID, the
+        Microsoft Graph base URL (default C(https://graph.microsoft.com)).
+      - When unset, env C(FLYTESEC_IDP_URL), else C(KEYCLOAK_URL) (Keycloak) or C(OKTA_ORG_URL) (Okta).
     type: str
-    required: true
   admin_realm:
     description: Realm of the admin account.
     type: str
@@ -69,12 +85,60 @@ options:
   admin_client_secret:
     description: Secret of O(admin_client_id); env C(KEYCLOAK_ADMIN_SECRET).
     type: str
+  okta_api_token:
+    description: Okta API token (C(SSWS)); env C(OKTA_API_TOKEN) or C(OKTA_CLIENT_TOKEN).
+    type: str
+  okta_authorization_server:
+    description: Name of the Okta custom authorization server (O(external_auth_server=true)).
+    type: str
+    default: flyte
+  okta_group_ids:
+    description: Okta group ids to assign the web and flytectl apps to.
+    type: list
+    elements: str
+    default: []
+  entra_tenant_id:
+    description: Directory (tenant) id; env C(AZURE_TENANT_ID).
+    type: str
+  entra_client_id:
+    description: Application id of the admin application (Application.ReadWrite.All); env C(AZURE_CLIENT_ID).
+    type: str
+  entra_client_secret:
+    description: Secret of O(entra_client_id); env C(AZURE_CLIENT_SECRET).
+    type: str
+  entra_login_url:
+    description: Microsoft identity platform base URL.
+    type: str
+    default: https://login.microsoftonline.com
+  entra_display_name:
+    description: Display name of the Flyte app registration (how it is found).
+    type: str
+    default: Flyte
+  entra_sign_in_audience:
+    description: Who may sign in.
+    type: str
+    choices: [AzureADMyOrg, AzureADMultipleOrgs]
+    default: AzureADMyOrg
+  entra_scope_name:
+    description: Name of the scope the app exposes (C(api://<appId>/<name>)).
+    type: str
+    default: access_flyte
+  entra_secret_days:
+    description: Lifetime in days of a new client secret.
+    type: int
+    default: 180
+  google_client_id:
+    description: Client id of the OAuth client created in the Google Cloud console.
+    type: str
+  google_client_secret:
+    description: Its secret; env C(GOOGLE_OAUTH_CLIENT_SECRET).
+    type: str
   idp_validate_certs:
     description: Verify Keycloak's TLS certificate (O(validate_certs) is the Kubernetes API's).
     type: bool
     default: true
   realm:
-    description: Realm of the Flyte clients.
+    description: Realm of the Flyte clients (Keycloak).
     type: str
     default: flyte
   create_realm:
@@ -86,19 +150,21 @@ options:
     type: str
     required: true
   external_auth_server:
-    description: Keycloak issues the tokens flyteadmin checks (audience mapper on the C(all) scope).
+    description:
+      - The IdP issues the tokens flyteadmin checks. Keycloak, an audience mapper on the C(all) scope. Okta, a custom
+        authorization server. Entra ID always exposes an API.
     type: bool
     default: true
   web_client_id:
-    description: Client id of the console / flyteadmin login client.
+    description: Client id of the console / flyteadmin login client (Okta, the app label).
     type: str
     default: flyteadmin
   cli_client_id:
-    description: Client id of the flytectl / pyflyte public client.
+    description: Client id of the flytectl / pyflyte public client (Okta, the app label).
     type: str
     default: flytectl
   propeller_client_id:
-    description: Client id of flytepropeller.
+    description: Client id of flytepropeller (Okta, the app label).
     type: str
     default: flytepropeller
   cli_require_pkce:
@@ -112,7 +178,7 @@ options:
     description: Post-logout redirect URI of the web client.
     type: str
   rotate_secret:
-    description: Have Keycloak generate new secrets for the confidential clients (and write them to the Secrets).
+    description: Have the IdP generate new secrets for the confidential clients (and write them to the Secrets).
     type: bool
     default: false
   secrets_namespace:
@@ -137,6 +203,25 @@ EXAMPLES = r"""
     auth_oidc:
       base_url: "{{ idp.issuer_url }}"
       client_id: "{{ idp.client_ids.web }}"
+
+- name: Register Flyte in Okta (custom authorization server, three app integrations)
+  flytesec.hardening.flyte_idp_client:
+    provider: okta
+    url: https://dev-123456.okta.com
+    public_url: https://flyte.example.com
+    secrets_namespace: flyte
+  environment:
+    OKTA_API_TOKEN: "{{ vault_okta_api_token }}"
+
+- name: Register Flyte in Microsoft Entra ID (one app registration)
+  flytesec.hardening.flyte_idp_client:
+    provider: entra
+    entra_tenant_id: 00000000-0000-0000-0000-000000000000
+    public_url: https://flyte.example.com
+    secrets_namespace: flyte
+  environment:
+    AZURE_CLIENT_ID: "{{ vault_entra_admin_app_id }}"
+    AZURE_CLIENT_SECRET: "{{ vault_entra_admin_secret }}"
 """
 
 RETURN = r"""
@@ -150,9 +235,18 @@ discovery_url:
   returned: always
   type: str
 client_ids:
-  description: Client ids, by role (C(web), C(cli), C(propeller)).
+  description: Client ids, by role (C(web), C(cli), C(propeller)); Entra ID uses one app id for all three.
   returned: always
   type: dict
+audience:
+  description: The audience of Flyte's access tokens (C(AllowedAudience) for an external authorization server).
+  returned: always
+  type: str
+scopes:
+  description: The scopes flytectl and flytepropeller ask for.
+  returned: always
+  type: list
+  elements: str
 changes:
   description: What changed (or would), per object.
   returned: always
@@ -166,35 +260,20 @@ secrets_written:
 """
 
 import base64
+import os
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import idp_keycloak as kc
+from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entra, idp_google, idp_keycloak, idp_okta
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
+
+URL_ENV = {"keycloak": "KEYCLOAK_URL", "okta": "OKTA_ORG_URL"}
+PROVIDERS = {"keycloak": idp_keycloak, "okta": idp_okta, "entra": idp_entra, "google": idp_google}
 
 
-SECRET_TARGETS = {"web": ("flyte-admin-secrets", "oidc_client_secret"), "propeller": ("flyte-secret-auth", "client_secret")}
-
-
-def ensure_scopes(api, module, realm, desired, changes):
-    existing = api.client_scopes(realm)
-    for name, scope in sorted(desired.items()):
-        current = existing.get(name)
-        if current is None:
-            changes.append("client scope %s: create" % name)
-            if not module.check_mode:
-                api.create_client_scope(realm, scope)
-            continue
-        have = set(m.get("name") for m in current.get("protocolMappers") or [])
-        for mapper in scope["protocolMappers"]:
-            if mapper["name"] not in have:
-                changes.append("client scope %s: add mapper %s" % (name, mapper["name"]))
-                if not module.check_mode:
-                    api.add_scope_mapper(realm, current["id"], mapper)
-    return api.client_scopes(realm) if not module.check_mode else existing
-
-
-def write_secret(module, client, namespace, name, key, value):
+def write_secret(client, namespace, name, key, value):
     """Put ``value`` into Secret ``name`` key ``key`` (created if missing); True when it changed."""
     encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
     current = client.get("v1", "Secret", name, namespace)
@@ -212,14 +291,27 @@ def write_secret(module, client, namespace, name, key, value):
 def main():
     module = k8s_utils.new_module(
         argument_spec=dict(
-            provider=dict(type="str", choices=["keycloak"], default="keycloak"),
+            provider=dict(type="str", choices=sorted(PROVIDERS), default="keycloak"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            url=dict(type="str", required=True, fallback=(env_fallback, ["KEYCLOAK_URL"])),
+            url=dict(type="str"),
             admin_realm=dict(type="str", default="master"),
             admin_username=dict(type="str", fallback=(env_fallback, ["KEYCLOAK_ADMIN_USERNAME"])),
             admin_password=dict(type="str", no_log=True, fallback=(env_fallback, ["KEYCLOAK_ADMIN_PASSWORD"])),
             admin_client_id=dict(type="str", fallback=(env_fallback, ["KEYCLOAK_ADMIN_CLIENT_ID"])),
             admin_client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["KEYCLOAK_ADMIN_SECRET"])),
+            okta_api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["OKTA_API_TOKEN", "OKTA_CLIENT_TOKEN"])),
+            okta_authorization_server=dict(type="str", default="flyte"),
+            okta_group_ids=dict(type="list", elements="str", default=[]),
+            entra_tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID"])),
+            entra_client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
+            entra_client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET"])),
+            entra_login_url=dict(type="str", default="https://login.microsoftonline.com"),
+            entra_display_name=dict(type="str", default="Flyte"),
+            entra_sign_in_audience=dict(type="str", choices=["AzureADMyOrg", "AzureADMultipleOrgs"], default="AzureADMyOrg"),
+            entra_scope_name=dict(type="str", default="access_flyte"),
+            entra_secret_days=dict(type="int", default=180),
+            google_client_id=dict(type="str"),
+            google_client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_CLIENT_SECRET"])),
             idp_validate_certs=dict(type="bool", default=True),
             realm=dict(type="str", default="flyte"),
             create_realm=dict(type="bool", default=False),
@@ -236,100 +328,55 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if not (p["admin_client_secret"] or (p["admin_username"] and p["admin_password"])):
-        module.fail_json(msg="admin_username and admin_password (or admin_client_id and admin_client_secret) are required; "
-                             "they may come from KEYCLOAK_ADMIN_USERNAME / KEYCLOAK_ADMIN_PASSWORD")
+    result = dict(changed=False, issuer_url="", discovery_url="", client_ids={}, audience=None, scopes=[], changes=[],
+                  secrets_written=[])
     if not p["public_url"].startswith(("https://", "http://localhost", "http://127.0.0.1")):
-        module.fail_json(msg="public_url: %r must be an https URL (http only for localhost)" % p["public_url"])
-    base = p["url"].rstrip("/")
-    issuer = "%s/realms/%s" % (base, p["realm"])
-    desired = kc.desired_clients(p)
-    result = dict(changed=False, issuer_url=issuer, discovery_url=issuer + "/.well-known/openid-configuration",
-                  client_ids=dict((role, c["clientId"]) for role, c in desired.items()), changes=[], secrets_written=[])
+        module.fail_json(msg="public_url: %r must be an https URL (http only for localhost)" % p["public_url"], **result)
+    if p["entra_secret_days"] < 1 or p["entra_secret_days"] > 730:
+        module.fail_json(msg="entra_secret_days: %s must be between 1 and 730 (Entra ID's limit is two years)"
+                         % p["entra_secret_days"], **result)
+    if not p["url"]:  # per provider: an AWX credential may inject several providers' variables, some empty
+        p["url"] = os.environ.get("FLYTESEC_IDP_URL") or os.environ.get(URL_ENV.get(p["provider"], ""), "") or None
+    k8s = None
     try:
-        api = kc.KeycloakAPI(base, p["admin_realm"], p["admin_username"], p["admin_password"],
-                             p["admin_client_id"] or "admin-cli", p["admin_client_secret"], p["idp_validate_certs"])
-        if not api.realm(p["realm"]):
-            if not p["create_realm"]:
-                module.fail_json(msg="realm: %s does not exist in %s; set create_realm: true" % (p["realm"], base), **result)
-            result["changes"].append("realm %s: create" % p["realm"])
-            if module.check_mode:
-                result["changed"] = True
-                module.exit_json(**result)
-            api.create_realm(p["realm"])
-        realm = p["realm"]
-        if p["state"] == "absent":
-            for role, rep in sorted(desired.items()):
-                found = api.find_client(realm, rep["clientId"])
-                if found:
-                    result["changes"].append("client %s: delete" % rep["clientId"])
-                    if not module.check_mode:
-                        api.delete_client(realm, found["id"])
-            result["changed"] = bool(result["changes"])
-            module.exit_json(**result)
-
-        scopes = ensure_scopes(api, module, realm, kc.desired_scopes(p["public_url"].rstrip("/"), p["external_auth_server"]),
-                               result["changes"])
-        diffs = []
-        secrets = {}
-        for role, rep in sorted(desired.items()):
-            found = api.find_client(realm, rep["clientId"])
-            if found is None:
-                result["changes"].append("client %s: create" % rep["clientId"])
-                diffs.append(dict(before_header=rep["clientId"], after_header=rep["clientId"], before={},
-                                  after=kc.public_view(rep)))
-                if module.check_mode:
-                    continue
-                body = dict((k, v) for k, v in rep.items() if k not in ("defaultClientScopes", "optionalClientScopes"))
-                found = api.create_client(realm, body)
-            else:
-                delta = kc.client_diff(found, rep)
-                if delta:
-                    result["changes"].append("client %s: update %s" % (rep["clientId"], ", ".join(sorted(delta))))
-                    diffs.append(dict(before_header=rep["clientId"], after_header=rep["clientId"],
-                                      before=dict((k, v[0]) for k, v in delta.items()),
-                                      after=dict((k, v[1]) for k, v in delta.items())))
-                    if not module.check_mode:
-                        merged = dict(found)
-                        merged.update(dict((k, v) for k, v in rep.items()
-                                           if k not in ("attributes", "defaultClientScopes", "optionalClientScopes")))
-                        merged["attributes"] = dict(found.get("attributes") or {}, **rep["attributes"])
-                        api.update_client(realm, found["id"], merged)
-            if module.check_mode:
-                continue
-            have_default = set(found.get("defaultClientScopes") or [])
-            have_optional = set(found.get("optionalClientScopes") or [])
-            for name in rep["defaultClientScopes"]:
-                if name in SCOPE_NAMES and name not in have_default and name in scopes:
-                    api.add_default_scope(realm, found["id"], scopes[name]["id"])
-            for name in rep["optionalClientScopes"]:
-                if name in SCOPE_NAMES and name not in have_optional and name in scopes:
-                    api.add_default_scope(realm, found["id"], scopes[name]["id"], optional=True)
-            if role in SECRET_TARGETS:
-                if p["rotate_secret"]:
-                    result["changes"].append("client %s: new secret" % rep["clientId"])
-                    secrets[role] = api.regenerate_secret(realm, found["id"])
-                else:
-                    secrets[role] = api.client_secret(realm, found["id"])
-        if p["secrets_namespace"] and secrets:
+        if p["secrets_namespace"]:
             k8s = k8s_utils.connect(module)
-            for role, value in sorted(secrets.items()):
+
+        def secret_missing(role):
+            if k8s is None:
+                return False
+            name, key = SECRET_TARGETS[role]
+            current = k8s.get("v1", "Secret", name, p["secrets_namespace"])
+            return not (current and (current.get("data") or {}).get(key))
+
+        reg = PROVIDERS[p["provider"]].register(p, module.check_mode, secret_missing)
+        result.update(issuer_url=reg.issuer, discovery_url=reg.discovery, client_ids=reg.client_ids,
+                      audience=reg.audience, scopes=reg.scopes, changes=reg.changes)
+        if k8s is not None:
+            for role, value in sorted(reg.secrets.items()):
                 if not value:
                     continue
                 name, key = SECRET_TARGETS[role]
-                if write_secret(module, k8s, p["secrets_namespace"], name, key, value):
+                if module.check_mode:
+                    current = k8s.get("v1", "Secret", name, p["secrets_namespace"])
+                    encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
+                    changed = not (current and (current.get("data") or {}).get(key) == encoded)
+                else:
+                    changed = write_secret(k8s, p["secrets_namespace"], name, key, value)
+                if changed:
                     result["secrets_written"].append("Secret/%s %s" % (name, key))
                     result["changes"].append("Secret %s/%s key %s: client secret of %s" % (
-                        p["secrets_namespace"], name, key, desired[role]["clientId"]))
+                        p["secrets_namespace"], name, key, reg.client_ids.get(role, role)))
+        elif [v for v in reg.secrets.values() if v] and p["provider"] in ("okta", "entra"):
+            module.warn("secrets_namespace is not set, so the new client secret was not stored anywhere; "
+                        "%s will not show it again (rotate_secret with secrets_namespace makes a new one)" % p["provider"])
         result["changed"] = bool(result["changes"])
         if module._diff:
-            result["diff"] = diffs
-    except (kc.KeycloakError, k8s_utils.FlyteK8sError) as exc:
+            result["diff"] = reg.diffs
+    except (IdpError, k8s_utils.FlyteK8sError) as exc:
         module.fail_json(msg=str(exc), **result)
     module.exit_json(**result)
 
-
-SCOPE_NAMES = set(kc.SCOPES)
 
 if __name__ == "__main__":
     main()

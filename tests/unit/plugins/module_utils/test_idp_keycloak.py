@@ -10,7 +10,7 @@ PARAMS = {"public_url": "https://flyte.example.com/", "web_client_id": "flyteadm
 def test_desired_clients():
     clients = kc.desired_clients(PARAMS)
     assert clients["web"]["redirectUris"] == ["https://flyte.example.com/callback"] and not clients["web"]["publicClient"]
-    assert clients["cli"]["publicClient"] and kc.FLYTECTL_REDIRECT in clients["cli"]["redirectUris"]
+    assert clients["cli"]["publicClient"] and "http://localhost:53593/callback" in clients["cli"]["redirectUris"]
     assert clients["cli"]["attributes"]["oauth2.device.authorization.grant.enabled"] == "true"
     assert clients["propeller"]["serviceAccountsEnabled"] and not clients["propeller"]["standardFlowEnabled"]
 
