@@ -148,7 +148,9 @@ def normalize(params):
     settings["flyte_client"] = {"clientId": client.get("client_id") or "flytectl", "redirectUri": redirect,
                                 "scopes": check_scopes(client_scopes, "flyte_client.scopes"),
                                 "audience": client.get("audience") or ""}
-    settings["propeller_client_id"] = (params.get("propeller_client_id") or "flytepropeller").lower()
+    # flyteadmin's static clients are a map whose keys viper lowercases; an external IdP's ids keep their case.
+    pid = params.get("propeller_client_id") or "flytepropeller"
+    settings["propeller_client_id"] = pid.lower() if server == "internal" else pid
     admin = params.get("admin_client") or {}
     block = {"authType": "ClientSecret", "clientId": settings["propeller_client_id"],
              "clientSecretLocation": SECRET_LOCATION}

@@ -29,6 +29,7 @@ class Registration(object):
         self.secrets = {}
         self.audience = None
         self.scopes = []
+        self.propeller_scopes = []
 
     def change(self, text, header=None, before=None, after=None):
         """Record a change; with ``header`` also a diff entry (secret-looking keys removed)."""

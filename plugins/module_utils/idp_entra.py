@@ -136,9 +136,9 @@ def register(params, check_mode, secret_missing=None):
     reg = Registration("%s/%s/v2.0" % (login, p["entra_tenant_id"]), {})
     found = graph.find("applications", "displayName", want["displayName"])
     if len(found) > 1:
+        ids = ", ".join(sorted(a.get("appId", "?") for a in found))
         raise IdpError("entra_display_name: %d app registrations are named %r; remove the duplicates (appIds %s) so "
-                       "the registration is unambiguous" % (len(found), want["displayName"],
-                                                             ", ".join(sorted(a.get("appId", "?") for a in found))))
+                       "the registration is unambiguous" % (len(found), want["displayName"], ids))
     app = found[0] if found else None
     if p["state"] == "absent":
         if app:
@@ -177,7 +177,8 @@ def register(params, check_mode, secret_missing=None):
     app_id = app["appId"]
     reg.client_ids = {"web": app_id, "cli": app_id, "propeller": app_id}
     reg.audience = "api://%s" % app_id
-    reg.scopes = ["api://%s/%s" % (app_id, p["entra_scope_name"]), "api://%s/.default" % app_id]
+    reg.scopes = ["api://%s/%s" % (app_id, p["entra_scope_name"])]
+    reg.propeller_scopes = ["api://%s/.default" % app_id]
     if not graph.find("servicePrincipals", "appId", app_id):
         reg.change("service principal of %s: create" % app_id)
         if not check_mode:

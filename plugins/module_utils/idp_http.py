@@ -39,8 +39,8 @@ def token(url, form, validate_certs=True, timeout=30, what="the IdP admin"):
                           headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
         return json.loads(answer.read())["access_token"]
     except HTTPError as exc:
-        raise IdpError("cannot log in to %s as %s (%s): HTTP %s %s" % (url, what, form.get("grant_type"), exc.code,
-                                                                      _detail(exc)[:120]))
+        detail = _detail(exc)[:120]
+        raise IdpError("cannot log in to %s as %s (%s): HTTP %s %s" % (url, what, form.get("grant_type"), exc.code, detail))
     except Exception as exc:  # pylint: disable=broad-except
         raise IdpError("cannot reach %s: %s" % (url, exc))
 

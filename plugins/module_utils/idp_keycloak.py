@@ -203,6 +203,7 @@ def register(params, check_mode, secret_missing=None):
     reg = Registration("%s/realms/%s" % (base, realm), dict((role, c["clientId"]) for role, c in desired.items()))
     reg.audience = p["public_url"].rstrip("/") if p["external_auth_server"] else None
     reg.scopes = list(SCOPES)
+    reg.propeller_scopes = ["all"]
     api = KeycloakAPI(base, p["admin_realm"], p["admin_username"], p["admin_password"],
                       p["admin_client_id"] or "admin-cli", p["admin_client_secret"], p["idp_validate_certs"])
     if not api.realm(realm):

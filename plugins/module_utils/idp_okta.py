@@ -172,6 +172,7 @@ def register(params, check_mode, secret_missing=None):
     reg = Registration("%s/oauth2/default" % org, {})
     reg.audience = p["public_url"].rstrip("/") if p["external_auth_server"] else "api://default"
     reg.scopes = ["all", "offline"]
+    reg.propeller_scopes = ["all"]
     if p["state"] == "absent":
         for role, want in sorted(apps.items()):
             found = _one(api.call("GET", "/apps?q=%s" % quote(want["label"])), "label", want["label"], "app")

@@ -243,7 +243,12 @@ audience:
   returned: always
   type: str
 scopes:
-  description: The scopes flytectl and flytepropeller ask for.
+  description: The scopes flytectl asks for.
+  returned: always
+  type: list
+  elements: str
+propeller_scopes:
+  description: The scopes flytepropeller asks for with its client credentials.
   returned: always
   type: list
   elements: str
@@ -309,7 +314,7 @@ def main():
             entra_display_name=dict(type="str", default="Flyte"),
             entra_sign_in_audience=dict(type="str", choices=["AzureADMyOrg", "AzureADMultipleOrgs"], default="AzureADMyOrg"),
             entra_scope_name=dict(type="str", default="access_flyte"),
-            entra_secret_days=dict(type="int", default=180),
+            entra_secret_days=dict(type="int", default=180, no_log=False),
             google_client_id=dict(type="str"),
             google_client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["GOOGLE_OAUTH_CLIENT_SECRET"])),
             idp_validate_certs=dict(type="bool", default=True),
@@ -328,7 +333,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    result = dict(changed=False, issuer_url="", discovery_url="", client_ids={}, audience=None, scopes=[], changes=[],
+    result = dict(changed=False, issuer_url="", discovery_url="", client_ids={}, audience=None, scopes=[], propeller_scopes=[], changes=[],
                   secrets_written=[])
     if not p["public_url"].startswith(("https://", "http://localhost", "http://127.0.0.1")):
         module.fail_json(msg="public_url: %r must be an https URL (http only for localhost)" % p["public_url"], **result)
@@ -351,7 +356,8 @@ def main():
 
         reg = PROVIDERS[p["provider"]].register(p, module.check_mode, secret_missing)
         result.update(issuer_url=reg.issuer, discovery_url=reg.discovery, client_ids=reg.client_ids,
-                      audience=reg.audience, scopes=reg.scopes, changes=reg.changes)
+                      audience=reg.audience, scopes=reg.scopes,
+                      propeller_scopes=reg.propeller_scopes, changes=reg.changes)
         if k8s is not None:
             for role, value in sorted(reg.secrets.items()):
                 if not value:

@@ -172,7 +172,8 @@ def test_entra_register_rerun_check_rotate_absent(cluster, kube, entra, scratch_
     app_id = app["appId"]
     assert res["issuer_url"] == "%s/%s/v2.0" % (entra.url, entra.tenant)
     assert res["client_ids"] == {"web": app_id, "cli": app_id, "propeller": app_id}
-    assert res["audience"] == "api://%s" % app_id and "api://%s/access_flyte" % app_id in res["scopes"]
+    assert res["audience"] == "api://%s" % app_id and res["scopes"] == ["api://%s/access_flyte" % app_id]
+    assert res["propeller_scopes"] == ["api://%s/.default" % app_id]
     assert app["web"]["redirectUris"] == ["https://flyte.example.com/callback"]
     assert "http://localhost:53593/callback" in app["publicClient"]["redirectUris"]
     assert app["isFallbackPublicClient"] is True and app["identifierUris"] == ["api://%s" % app_id]
@@ -225,3 +226,42 @@ def test_entra_bad_admin_secret_fails_clearly(cluster, entra, scratch_namespace)
     assert result.rc != 0
     msg = result.result(TASK)["msg"]
     assert "cannot log in" in msg and "HTTP 401" in msg and "wrong-admin-secret" not in result.stdout
+
+
+def test_harden_with_entra_fake_as_external_server(cluster, kube, entra):
+    """harden-flyte.yml registers Flyte in (fake) Entra ID and configures flyteadmin with its issuer, audience and app."""
+    import json
+
+    import yaml
+
+    from conftest import install_flyte
+    namespace = "idp-entra"
+    install_flyte(cluster, "flyte-core", namespace)
+    extra = {"flytesec_namespace": namespace, "flytesec_pod_security": False, "flytesec_audit": False,
+             "idp_registration_provider": "entra", "idp_registration_url": entra.url,
+             "idp_registration_entra_tenant_id": entra.tenant, "idp_registration_public_url": "https://flyte.example.com",
+             "idp_registration_validate_certs": False,
+             "auth_public_url": "https://flyte.example.com", "auth_server": "external"}
+    env = {"AZURE_CLIENT_ID": entra.admin_id, "AZURE_CLIENT_SECRET": entra.admin_secret}
+    harden = Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml"
+    # the module's default login URL is Microsoft's; the fake serves both on one port
+    extra["idp_registration_entra_login_url"] = entra.url
+    result = run_playbook(harden, cluster.kubeconfig, extra, env=env)
+    assert result.rc == 0, result.stdout[-4000:]
+    (app,) = entra.app("Flyte")
+    config = json.loads(cluster.kubectl("-n", namespace, "get", "configmap", "flyte-admin-base-config", "-o", "json").stdout)
+    auth = yaml.safe_load(config["data"]["server.yaml"])["auth"]
+    issuer = "%s/%s/v2.0" % (entra.url, entra.tenant)
+    assert auth["userAuth"]["openId"]["baseUrl"] == issuer and auth["userAuth"]["openId"]["clientId"] == app["appId"]
+    assert auth["appAuth"]["authServerType"] == "External"
+    assert auth["appAuth"]["externalAuthServer"]["allowedAudience"] == ["api://%s" % app["appId"]]
+    assert auth["appAuth"]["thirdPartyConfig"]["flyteClient"]["clientId"] == app["appId"]
+    maps = json.loads(cluster.kubectl("-n", namespace, "get", "configmaps", "-o", "json").stdout)["items"]
+    admin_clients = [yaml.safe_load(m["data"]["admin.yaml"])["admin"] for m in maps if "admin.yaml" in (m.get("data") or {})]
+    assert admin_clients and all(a["clientId"] == app["appId"] for a in admin_clients), admin_clients
+    assert all(a["scopes"] == ["api://%s/.default" % app["appId"]] for a in admin_clients)
+    secret = _secret(kube, namespace, "flyte-admin-secrets", "oidc_client_secret")
+    assert secret == app["passwordCredentials"][0]["value"]
+    _no_secret_in(result.stdout + result.stderr, entra.issued_secrets + [entra.admin_secret])
+    again = run_playbook(harden, cluster.kubeconfig, extra, env=env)
+    assert again.rc == 0 and again.changed() == 0, [(n, r.get("changes")) for n, r in again.tasks() if r.get("changed")]
