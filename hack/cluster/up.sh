@@ -3,7 +3,7 @@
 # PodSecurity admission, service-account keys, static tokens, audit log), kube-controller-manager,
 # kube-scheduler and kwok (fake, untainted nodes whose pods become Running/Ready; nothing runs).
 #
-#   hack/cluster/up.sh [--name NAME] [--port PORT] [--nodes N]
+#   hack/cluster/up.sh [--name NAME] [--port PORT] [--nodes N] [--audit-policy FILE]
 #
 # Defaults: --name local --port 6443 --nodes 3. Three nodes, because the upstream flyte-core
 # Deployments carry a *required* pod anti-affinity on kubernetes.io/hostname with 2 replicas, and a
@@ -11,6 +11,8 @@
 # from PORT (20000 + (PORT mod 1000) * 10 + 0..4), so a second cluster on another PORT does not
 # clash, as long as the two PORTs differ modulo 1000 (6443 and 6444: fine; 6443 and 7443: not).
 #
+# --audit-policy FILE: start kube-apiserver with that audit policy instead of the built-in one
+# (everything at Metadata); a running cluster started with another policy is an error, not a restart.
 # Idempotent: when the named cluster already answers, it only prints its kubeconfig path.
 # stdout: the admin kubeconfig path (only). stderr: progress and `export KUBECONFIG=...`.
 # State (PKI, kubeconfigs, tokens, logs, PIDs, etcd data, audit.log) lives in
@@ -22,13 +24,15 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NAME=local
 PORT=
 NODES=3
+AUDIT_POLICY=
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) NAME=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
     --nodes) NODES=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "usage: $0 [--name NAME] [--port PORT] [--nodes N]" >&2; exit 2 ;;
+    --audit-policy) AUDIT_POLICY=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "usage: $0 [--name NAME] [--port PORT] [--nodes N] [--audit-policy FILE]" >&2; exit 2 ;;
   esac
 done
 case "$NAME" in ''|*[!A-Za-z0-9_.-]*) echo "bad --name: $NAME" >&2; exit 2 ;; esac
@@ -71,7 +75,16 @@ say_ready() {
 if [ -n "$RECORDED" ] && [ "$RECORDED" != "$PORT" ] && all_alive; then
   echo "cluster $NAME already runs on port $RECORDED; stop it first (down.sh --name $NAME)" >&2; exit 2
 fi
+if [ -n "$AUDIT_POLICY" ]; then
+  [ -f "$AUDIT_POLICY" ] || { echo "--audit-policy: no such file: $AUDIT_POLICY" >&2; exit 2; }
+  WANT_POLICY=$(sha256sum < "$AUDIT_POLICY" | cut -d' ' -f1)
+else
+  WANT_POLICY=builtin
+fi
 if all_alive && ready; then
+  if [ "$(cat "$D/audit-policy.id" 2>/dev/null || echo builtin)" != "$WANT_POLICY" ]; then
+    echo "cluster $NAME runs with another audit policy; stop it first (down.sh --name $NAME)" >&2; exit 2
+  fi
   log "already running"
   say_ready
   exit 0
@@ -164,14 +177,20 @@ done
 kubeconfig "$D/dev.kubeconfig" dev "    token: $(awk -F, '$2=="dev"{print $1}' "$D/tokens.csv")"
 kubeconfig "$D/admin-token.kubeconfig" admin-token "    token: $(awk -F, '$2=="flytesec-admin-token"{print $1}' "$D/tokens.csv")"
 
-# Audit every request at Metadata level, JSON lines (tests count the reads and writes a run made).
-cat > "$D/audit-policy.yaml" <<'EOF'
+# Audit every request at Metadata level, JSON lines (tests count the reads and writes a run made),
+# unless --audit-policy names another policy.
+if [ -n "$AUDIT_POLICY" ]; then
+  cp "$AUDIT_POLICY" "$D/audit-policy.yaml"
+else
+  cat > "$D/audit-policy.yaml" <<'EOF'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
 - level: Metadata
 EOF
+fi
+echo "$WANT_POLICY" > "$D/audit-policy.id"
 
 start() { # name command...
   local name=$1; shift
