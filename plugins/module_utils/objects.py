@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ensure whole Kubernetes objects (policies, CRD instances) with no write when they already match.
+
+kubernetes.core's ``k8s`` sends a PATCH on every run for objects holding lists of mappings when there is
+no strategic-merge information (CRD instances such as Istio's AuthorizationPolicy), so a rerun writes. Here
+the live object is compared with the desired one as a superset: every desired field must be there with
+the same value (lists element by element, same length); fields the API server adds (defaults) are
+ignored. Only when something differs is the object created or merge-patched; in check mode that is a
+server-side dry run.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+TOP_LEVEL = ("apiVersion", "kind", "metadata", "status")
+
+
+def contains(current, desired):
+    """True when ``current`` holds everything in ``desired`` (mappings as supersets, lists element by element)."""
+    if isinstance(desired, dict):
+        if not isinstance(current, dict):
+            return not desired and current in (None, {})
+        return all(contains(current.get(k), v) for k, v in desired.items())
+    if isinstance(desired, list):
+        if not isinstance(current, list):
+            return not desired and current is None
+        return len(current) == len(desired) and all(contains(c, d) for c, d in zip(current, desired))
+    return current == desired
+
+
+def differences(current, desired):
+    """Top-level fields (and metadata labels/annotations) of ``desired`` that ``current`` does not hold."""
+    changed = []
+    meta, want_meta = current.get("metadata") or {}, desired.get("metadata") or {}
+    for part in ("labels", "annotations"):
+        if not contains(meta.get(part) or {}, want_meta.get(part) or {}):
+            changed.append("metadata.%s" % part)
+    for field, value in desired.items():
+        if field not in TOP_LEVEL and not contains(current.get(field), value):
+            changed.append(field)
+    return changed
+
+
+def ensure(client, desired):
+    """Create or merge-patch ``desired`` when needed; return (action, before) with action None, create or update."""
+    meta = desired["metadata"]
+    current = client.get(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
+    if current is None:
+        client.create(desired["apiVersion"], desired["kind"], desired, meta.get("namespace"))
+        return "create", None
+    changed = differences(current, desired)
+    if not changed:
+        return None, current
+    patch = dict((k, v) for k, v in desired.items() if k not in TOP_LEVEL)
+    patch["metadata"] = dict((k, meta[k]) for k in ("labels", "annotations") if meta.get(k))
+    client.patch(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"), patch, patch_type="merge")
+    return "update", current
