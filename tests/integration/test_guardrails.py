@@ -200,6 +200,8 @@ def test_admission_policies_kyverno(cluster, audit, flyte_pair, tmp_path):
 
 
 def test_admission_policies_gatekeeper(cluster, audit, flyte_pair, tmp_path):
+    for plural in ("k8sflyteprivileged", "k8sflyteimagedigests"):  # left by an interrupted run
+        cluster.kubectl("delete", "--ignore-not-found", "crd", "%s.constraints.gatekeeper.sh" % plural)
     _install_crds(cluster, "gatekeeper")
     extra = {"admission_policies_namespaces": [CORE], "admission_policies_engine": "gatekeeper"}
     first = _run(cluster, "admission_policies", extra)
@@ -231,15 +233,16 @@ def test_admission_policies_gatekeeper(cluster, audit, flyte_pair, tmp_path):
 
     # The real Gatekeeper engine (gator, hack/policy-clis.sh) on the stored templates and constraints.
     stored = tmp_path / "gatekeeper.yaml"
-    stored.write_text(cluster.kubectl("get", "constrainttemplates.templates.gatekeeper.sh,k8sflyteprivileged,k8sflyteimagedigests",
-                                      "-o", "yaml").stdout)
+    listed = json.loads(cluster.kubectl("get", "constrainttemplates.templates.gatekeeper.sh,k8sflyteprivileged,k8sflyteimagedigests",
+                                        "-o", "json").stdout)["items"]
+    stored.write_text("\n---\n".join(json.dumps(item) for item in listed))  # gator reads documents, not a List
     gator = _policy_cli("gator")
     verdicts = {}
     for name, pod in PODS.items():
         (tmp_path / (name + ".yaml")).write_text(json.dumps(pod))
         out = subprocess.run([gator, "test", "--filename", str(stored), "--filename", str(tmp_path / (name + ".yaml")),
                               "--output", "json"], capture_output=True, text=True, check=False)
-        verdicts[name] = json.loads(out.stdout or "[]")
+        verdicts[name] = json.loads(out.stdout or "null") or []
     assert verdicts["hardened"] == [], verdicts["hardened"]
     messages = " ".join(v["msg"] for v in verdicts["privileged"])
     assert "is privileged" in messages and "allowPrivilegeEscalation" in messages and "not referenced by digest" in messages
