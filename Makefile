@@ -10,7 +10,7 @@ CLUSTER ?= local
 PYTEST_ARGS ?=
 
 .PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
-        cluster-up cluster-down flyte-up demo molecule collection-link ee-check clean
+        cluster-up cluster-down flyte-build flyte-up demo molecule collection-link ee-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -51,6 +51,9 @@ cluster-up: ## build (if needed) and start the local control plane
 
 cluster-down: ## stop the local control plane started by cluster-up
 	bash $(ROOT)/hack/cluster/down.sh --name $(CLUSTER)
+
+flyte-build: ## build the real flyteadmin, flytepropeller and flyte v1.16.8 from ../shared/upstream (cached)
+	bash $(ROOT)/hack/flyte/build.sh
 
 flyte-up: cluster-up ## install upstream Flyte v1.16.8 (flyte-core and flyte-binary) on it
 	bash $(ROOT)/hack/cluster/flyte-up.sh --name $(CLUSTER)

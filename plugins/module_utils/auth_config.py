@@ -319,3 +319,38 @@ def key_error(name, value):
     if size and len(raw) != size:
         return "decodes to %d bytes; flyteadmin wants %d" % (len(raw), size)
     return None
+
+
+# ------------------------------------------------------------------------------------------------ Secret keys
+def current_key_error(key, value):
+    """Why the value a Secret holds for ``key`` cannot stay: ``missing``, ``invalid``, or None when it is fine."""
+    if value is None:
+        return "missing"
+    if key == "client_secret":
+        return "invalid" if value in ("", CHART_DEFAULT_SECRET) else None
+    if key == "oidc_client_secret":
+        return None if value.strip() else "invalid"
+    return "invalid" if key_error(key, value) else None
+
+
+def plan_key(key, given, current, rotate, generated, secret_name):
+    """The decision table of one auth Secret key: ``(value, state)``, value None meaning "generate one".
+
+    given: the user's value or None; current: what the Secret holds (None: absent); rotate: the key is to be
+    generated again; generated: the collection may generate it (all but oidc_client_secret, which only the IdP
+    issues). Raises AuthConfigError, naming the option, when flyteadmin would be left without a usable value.
+    """
+    problem = current_key_error(key, current)
+    if given is not None:
+        return given, ("kept" if given == current else ("rotated" if current else "set"))
+    if rotate and generated:
+        return None, "rotated"
+    if problem is None:
+        return current, "kept"
+    if generated:
+        return None, "generated" if problem == "missing" else "replaced-invalid"
+    raise AuthConfigError(
+        key, "Secret %s key %s is %s, and flyteadmin reads it at startup whenever authentication is on "
+        "(without it: AUTH_CONTEXT_SETUP_FAILED, a CrashLoopBackOff). Give the OIDC client's secret from your IdP "
+        "(role variable auth_oidc_client_secret), or register the clients with the idp_registration role, "
+        "which writes it" % (secret_name, key, problem))

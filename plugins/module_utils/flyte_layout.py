@@ -204,6 +204,28 @@ def volume_sources(deployment, volume_name):
     return []
 
 
+def secret_key_visible(deployment, secret_name, key):
+    """True when a volume of the pod template shows key ``key`` of Secret ``secret_name`` to its containers: a secret
+    or projected volume of that Secret without ``items``, or with an item for the key, mounted by a container."""
+    spec = _pod_spec(deployment)
+    mounted = set(m.get("name") for c in (spec.get("initContainers") or []) + (spec.get("containers") or [])
+                  for m in c.get("volumeMounts") or [])
+    for volume in spec.get("volumes") or []:
+        if volume.get("name") not in mounted:
+            continue
+        refs = []
+        if (volume.get("secret") or {}).get("secretName") == secret_name:
+            refs.append(volume["secret"])
+        for source in (volume.get("projected") or {}).get("sources") or []:
+            if (source.get("secret") or {}).get("name") == secret_name:
+                refs.append(source["secret"])
+        for ref in refs:
+            items = ref.get("items")
+            if not items or key in [item.get("key") for item in items]:
+                return True
+    return False
+
+
 def _config_dir(container):
     """Directory of the ``--config <dir>/*.yaml`` argument of a container, or None."""
     words = (container.get("command") or []) + (container.get("args") or [])

@@ -258,6 +258,10 @@ def main():
 
         if settings["server_type"] == "Self":
             secret = p["propeller_client_secret"] or stored_value(client, target.namespace, secret_location)
+            if not p["propeller_client_secret"] and module.check_mode and ac.current_key_error("client_secret", secret):
+                # A real run's flyte_auth_secrets (which runs first) replaces a missing or chart-default secret with a
+                # generated one, then this module hashes it: preview that with a stand-in, so --check shows the run.
+                secret = ac.generate_secret()
             if not secret:
                 module.fail_json(msg="propeller_client_secret: not given, and %s %s has no %s; run flyte_auth_secrets "
                                      "first or give it" % (secret_location.object_kind, secret_location.object_name,

@@ -44,7 +44,10 @@ options:
     description: The flytepropeller client secret (plaintext). Generated when absent and not given.
     type: str
   oidc_client_secret:
-    description: The client secret of flyteadmin's OIDC client in the IdP (written only when given).
+    description:
+      - The client secret of flyteadmin's OIDC client in the IdP. flyteadmin reads it at startup whenever
+        authentication is on, so the run fails, before any write, when it is neither given nor already in
+        the Secret (the idp_client module writes it when it registers the clients).
     type: str
   keys:
     description:
@@ -124,6 +127,7 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
@@ -139,9 +143,10 @@ def _decode(secret, key):
 
 def desired_keys(params):
     """``[(key, given value or None, generated?)]`` of the keys to manage."""
-    wanted = [("client_secret", params["propeller_client_secret"], True)]
-    if params["oidc_client_secret"] is not None:
-        wanted.append(("oidc_client_secret", params["oidc_client_secret"], False))
+    # flyteadmin reads oidc_client_secret at startup whenever authentication is on (auth_context.go), so it is
+    # always wanted; it comes from the IdP and is never generated.
+    wanted = [("client_secret", params["propeller_client_secret"], True),
+              ("oidc_client_secret", params["oidc_client_secret"], False)]
     names = ["cookie_hash_key", "cookie_block_key"]
     if params["internal_auth_server"]:
         names += ["claim_symmetric_key", "token_rsa_key.pem"]
@@ -168,16 +173,6 @@ def validate(params, masker):
     for value in [params["propeller_client_secret"], params["oidc_client_secret"]] + list((params["keys"] or {}).values()):
         if value:
             masker.add(value)
-
-
-def current_error(key, value):
-    if value is None:
-        return "missing"
-    if key == "client_secret":
-        return "invalid" if value in ("", ac.CHART_DEFAULT_SECRET) else None
-    if key == "oidc_client_secret":
-        return None if value.strip() else "invalid"
-    return "invalid" if ac.key_error(key, value) else None
 
 
 def main():
@@ -216,6 +211,17 @@ def main():
             location = target.setting(setting)
             if location is not None:
                 placement[key] = location.object_name
+        if target.model.live:
+            # What is written must land in a file a Flyte container reads: a Secret no pod mounts (a renamed or
+            # kustomize-hashed install) or a key its volume's items leave out would leave flyteadmin crashing.
+            unread = ["%s/%s" % (placement[key], key) for key, _g, _gen in desired_keys(p)
+                      if not any(fl.secret_key_visible(w, placement[key], key) for w in target.workloads)]
+            if unread:
+                raise flyte_config.FlyteConfigError(
+                    "no workload in namespace %s mounts %s, so Flyte would not read what is written there (a renamed "
+                    "Secret, or a volume whose items leave the key out); nothing was written. Mount the Secret at "
+                    "flyteadmin's secrets path (/etc/secrets) with every key, or give release_name/layout for this "
+                    "install" % (p["namespace"], ", ".join(unread)))
         secrets = {}
         for name in sorted(set(placement.values())):
             secrets[name] = client.get("v1", "Secret", name, p["namespace"])
@@ -229,22 +235,12 @@ def main():
             current = _decode(secrets[name], key)
             if current:
                 masker.add(current)
-            problem = current_error(key, current)
             entry = {"secret": name, "key": key}
             if p["mode"] == "reference":
-                entry["state"] = problem or "valid"
+                entry["state"] = ac.current_key_error(key, current) or "valid"
                 result["keys"].append(entry)
                 continue
-            if given is not None:
-                value, state = given, ("kept" if given == current else ("rotated" if current else "set"))
-            elif key in p["rotate"] and generated:
-                value, state = None, "rotated"
-            elif problem is None:
-                value, state = current, "kept"
-            elif generated:
-                value, state = None, "generated" if problem == "missing" else "replaced-invalid"
-            else:
-                value, state = current, problem
+            value, state = ac.plan_key(key, given, current, key in p["rotate"], generated, name)
             if value is None:
                 value = ac.generate_secret() if key == "client_secret" else ac.generate_key(key)
                 masker.add(value)
@@ -279,6 +275,8 @@ def main():
         result["restart_required"] = target.model.restart_for(changed_refs)
         if module._diff:
             result["diff"] = diffs
+    except ac.AuthConfigError as exc:
+        module.fail_json(msg=masker.mask_text(str(exc)), option=exc.option, **result)
     except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=masker.mask_text(str(exc)), **result)
     module.exit_json(**result)

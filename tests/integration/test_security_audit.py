@@ -47,6 +47,7 @@ def test_upstream_then_hardened(cluster, audit, tmp_path):
         "network_policies_peers": {"apiserver_cidrs": ["10.0.0.10/32"]},
         "auth_public_url": "https://flyte.example.com",
         "auth_oidc": {"base_url": "https://keycloak.example.com/realms/flyte", "client_id": "flyteadmin"},
+        "auth_oidc_client_secret": "audit-test-oidc-secret",
         "admin_console_config_admin_url": "https://flyte.example.com",
         "admin_console_config_console_origins": ["https://console.flyte.example.com"],
         "flytesec_state_root": str(tmp_path / "state")})

@@ -86,3 +86,28 @@ def test_key_format_errors():
     pkcs8 = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     assert "PKCS#8" in ac.key_error("token_rsa_key.pem", pkcs8)
+
+
+# ---- the decision table of one Secret key (flyte_auth_secrets) ----
+@pytest.mark.parametrize("key,given,current,rotate,generated,expected", [
+    ("client_secret", None, None, False, True, (None, "generated")),
+    ("client_secret", None, "foobar", False, True, (None, "replaced-invalid")),
+    ("client_secret", None, "s3cret-value-0123456789", False, True, ("s3cret-value-0123456789", "kept")),
+    ("client_secret", None, "s3cret-value-0123456789", True, True, (None, "rotated")),
+    ("client_secret", "given-0123456789abcdef", "s3cret", False, True, ("given-0123456789abcdef", "rotated")),
+    ("client_secret", "given-0123456789abcdef", None, False, True, ("given-0123456789abcdef", "set")),
+    ("oidc_client_secret", None, "from-the-idp", False, False, ("from-the-idp", "kept")),
+    ("oidc_client_secret", "new", "from-the-idp", False, False, ("new", "rotated")),
+    ("oidc_client_secret", None, "from-the-idp", True, False, ("from-the-idp", "kept")),
+])
+def test_plan_key(key, given, current, rotate, generated, expected):
+    assert ac.plan_key(key, given, current, rotate, generated, "flyte-admin-secrets") == expected
+
+
+@pytest.mark.parametrize("current", [None, "", "  \n"])
+def test_plan_key_refuses_oidc_login_without_its_client_secret(current):
+    """flyteadmin reads oidc_client_secret at startup whenever auth is on: no value is a CrashLoopBackOff."""
+    with pytest.raises(ac.AuthConfigError) as err:
+        ac.plan_key("oidc_client_secret", None, current, False, False, "flyte-admin-secrets")
+    assert err.value.option == "oidc_client_secret"
+    assert "auth_oidc_client_secret" in str(err.value) and "flyte-admin-secrets" in str(err.value)

@@ -315,3 +315,18 @@ def test_core_effective_admin_client(core_docs):
         "clientId": "flytepropeller", "authType": "ClientSecret", "clientSecretLocation": "/etc/secrets/client_secret",
         "endpoint": "flyteadmin:81", "insecure": True}
     assert model.effective("use_auth", objects) is False
+
+
+def test_secret_key_visible_follows_volumes_items_and_mounts(core_docs):
+    admin = copy.deepcopy(find(core_docs, "Deployment", "flyteadmin"))
+    assert fl.secret_key_visible(admin, "flyte-admin-secrets", "oidc_client_secret")
+    assert not fl.secret_key_visible(admin, "flyte-secret-auth", "client_secret")   # propeller's, not admin's
+    propeller = find(core_docs, "Deployment", "flytepropeller")
+    assert fl.secret_key_visible(propeller, "flyte-secret-auth", "client_secret")
+    volume = [v for v in admin["spec"]["template"]["spec"]["volumes"] if v["name"] == "admin-secrets"][0]
+    volume["secret"]["items"] = [{"key": "cookie_hash_key", "path": "cookie_hash_key"}]
+    assert fl.secret_key_visible(admin, "flyte-admin-secrets", "cookie_hash_key")
+    assert not fl.secret_key_visible(admin, "flyte-admin-secrets", "oidc_client_secret")
+    for container in admin["spec"]["template"]["spec"]["containers"] + admin["spec"]["template"]["spec"]["initContainers"]:
+        container["volumeMounts"] = [m for m in container.get("volumeMounts", []) if m["name"] != "admin-secrets"]
+    assert not fl.secret_key_visible(admin, "flyte-admin-secrets", "cookie_hash_key")   # a volume no container mounts

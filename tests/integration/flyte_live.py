@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers for the live Flyte tests: the real binaries (hack/flyte/build.sh), PostgreSQL, HTTP and gRPC probes.
+
+The harness itself is hack/flyte/livepod.py (shared with `make demo`).
+"""
+from __future__ import absolute_import, division, print_function
+
+import base64
+import http.client
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+__metaclass__ = type
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "hack" / "flyte"))
+
+import livepod  # noqa: E402  (hack/flyte is not a package)
+
+# flyteadmin's ports in the upstream charts; they are the configuration under test, so they are not overridden.
+ADMIN_HTTP, ADMIN_GRPC, ADMIN_PROFILER = 8088, 8089, 10254
+
+
+def build_flyte():
+    """The folder of the real flyteadmin, flytepropeller and flyte binaries (built once, cached)."""
+    proc = subprocess.run(["bash", str(ROOT / "hack" / "flyte" / "build.sh")], capture_output=True, text=True,
+                          timeout=5400, check=False)
+    if proc.returncode != 0:
+        pytest.fail("hack/flyte/build.sh failed:\n%s" % proc.stderr[-6000:], pytrace=False)
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def flytekit_python():
+    proc = subprocess.run(["bash", str(ROOT / "hack" / "flytekit.sh")], capture_output=True, text=True, timeout=1800,
+                          check=False)
+    if proc.returncode != 0:
+        pytest.fail("hack/flytekit.sh failed:\n%s" % proc.stderr[-4000:], pytrace=False)
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def request(method, path, port=ADMIN_HTTP, headers=None, body=None, timeout=30):
+    """One HTTP request to 127.0.0.1 (no redirect followed): (status, {lower-case header: [values]}, body text)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        answer = conn.getresponse()
+        found = {}
+        for key, value in answer.getheaders():
+            found.setdefault(key.lower(), []).append(value)
+        return answer.status, found, answer.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def token(client_id, secret, port=ADMIN_HTTP, scope="all"):
+    """POST /oauth2/token (client credentials, HTTP basic auth, as flytekit and propeller send it)."""
+    basic = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()
+    form = "grant_type=client_credentials&scope=%s" % scope
+    status, _h, body = request("POST", "/oauth2/token", port=port, body=form,
+                               headers={"Authorization": "Basic %s" % basic,
+                                        "Content-Type": "application/x-www-form-urlencoded"})
+    return status, (json.loads(body) if body.startswith("{") else {"raw": body})
+
+
+def wait_http(path, proc, port=ADMIN_HTTP, timeout=120.0):
+    """Wait until ``path`` answers 200; False if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if request("GET", path, port=port, timeout=3)[0] == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def wait_exit(proc, timeout=90.0):
+    """The exit code of ``proc``, or None if it still runs after ``timeout``."""
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+class Ingress:
+    """What an ingress controller does in front of Flyte, on 127.0.0.1:443: TLS with a certificate for the
+    configured domains, then by Host header: the admin domain is proxied to flyteadmin's HTTP port, the console
+    domain serves ``console_pages`` ({path: html}). A test CA signs the certificate; ``ca_file`` is its PEM.
+
+    Clients reach it by name through /etc/hosts in a mount namespace (``hosts_file``) or Chromium's
+    --host-resolver-rules; nothing outside 127.0.0.1 is contacted.
+    """
+
+    def __init__(self, workdir, admin_host, console_host, console_pages=None, admin_port=ADMIN_HTTP, port=443):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.admin_host, self.console_host = admin_host, console_host
+        self.console_pages = dict(console_pages or {})
+        self.admin_port, self.port = admin_port, port
+        self.ca_file, cert, key = self._certificates()
+        self.hosts_file = self.workdir / "hosts"
+        self.hosts_file.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 %s %s\n" % (admin_host, console_host))
+        self._server = self._serve(cert, key)
+
+    def _certificates(self):
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flytesec test ingress CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+              .not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+              .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+              .sign(ca_key, hashes.SHA256()))
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = [x509.DNSName(self.admin_host), x509.DNSName(self.console_host)]
+        cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.admin_host)]))
+                .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName(names), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        pem = serialization.Encoding.PEM
+        ca_file, cert_file, key_file = self.workdir / "ca.pem", self.workdir / "tls.crt", self.workdir / "tls.key"
+        ca_file.write_bytes(ca.public_bytes(pem))
+        cert_file.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
+        key_file.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        key_file.chmod(0o600)
+        return ca_file, cert_file, key_file
+
+    def _serve(self, cert, key):
+        import http.server
+        import ssl
+        import threading
+        ingress = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args):
+                pass
+
+            def _handle(self):
+                host = (self.headers.get("Host") or "").split(":")[0]
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if host == ingress.console_host:
+                    page = ingress.console_pages.get(self.path.split("?")[0])
+                    data = (page or "not found").encode()
+                    self.send_response(200 if page else 404)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if host != ingress.admin_host:
+                    self.send_error(421)
+                    return
+                headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in ("connection", "content-length"))
+                headers["X-Forwarded-Proto"] = "https"
+                status, answer, data = _forward(self.command, self.path, headers, body, ingress.admin_port)
+                self.send_response(status)
+                for k, v in answer:
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    def run_resolved(self, argv, **kwargs):
+        """Run ``argv`` with the configured domains resolving to 127.0.0.1 (its own /etc/hosts, unshare -m)."""
+        import shlex
+        script = "mount --bind %s /etc/hosts && exec %s" % (shlex.quote(str(self.hosts_file)),
+                                                             " ".join(shlex.quote(str(a)) for a in argv))
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
+                              text=True, check=False, **kwargs)
+
+    def close(self):
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _forward(method, path, headers, body, port):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        answer = conn.getresponse()
+        return answer.status, answer.getheaders(), answer.read()
+    finally:
+        conn.close()
