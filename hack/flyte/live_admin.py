@@ -78,7 +78,7 @@ def checks(core, namespace, console_origin, other_origin="https://not-the-consol
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--namespace", default="flyte")
     parser.add_argument("--deployment", default="flyteadmin")

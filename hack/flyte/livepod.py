@@ -115,14 +115,16 @@ class Volumes:
         if "configMap" in source:
             ref = source["configMap"]
             files = self._configmap(ref["name"], ref.get("optional", False))
-            return {} if files is None else self._items(files, ref.get("items"), "configmap %s" % ref["name"],
-                                                       ref.get("optional", False))
+            if files is None:
+                return {}
+            return self._items(files, ref.get("items"), "configmap %s" % ref["name"], ref.get("optional", False))
         if "secret" in source:
             ref = source["secret"]
             name = ref.get("secretName") or ref.get("name")
             files = self._secret(name, ref.get("optional", False))
-            return {} if files is None else self._items(files, ref.get("items"), "secret %s" % name,
-                                                       ref.get("optional", False))
+            if files is None:
+                return {}
+            return self._items(files, ref.get("items"), "secret %s" % name, ref.get("optional", False))
         if "projected" in source:
             merged = {}
             for sub in source["projected"].get("sources") or []:
@@ -387,8 +389,8 @@ class LivePod:
             lines.append("mount --bind %s %s" % (shlex.quote(staged(source)), shlex.quote(path)))
         environ = dict((k, v.replace(str(self.workdir), staging)) for k, v in environ.items())
         lines.append("cd /")
-        lines.append("exec env -i %s %s" % (" ".join(shlex.quote("%s=%s" % kv) for kv in sorted(environ.items())),
-                                             " ".join(shlex.quote(a) for a in argv)))
+        env_words = " ".join(shlex.quote("%s=%s" % kv) for kv in sorted(environ.items()))
+        lines.append("exec env -i %s %s" % (env_words, " ".join(shlex.quote(a) for a in argv)))
         script = self.workdir / ("run-%s.sh" % container["name"])
         script.write_text("\n".join(lines) + "\n")
         return script

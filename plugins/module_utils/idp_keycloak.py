@@ -22,7 +22,8 @@ KeycloakError = IdpError
 
 
 def desired_scopes(public_url, external):
-    """Client scopes: ``all`` (with an audience mapper = the Flyte public URL when Keycloak issues Flyte's tokens) and ``offline``."""
+    """Client scopes: ``all`` (when Keycloak issues Flyte's tokens: an audience mapper = the Flyte public URL, and the
+    ``scp`` claim flyteadmin checks) and ``offline``."""
     scopes = {}
     for name in SCOPES:
         scope = {"name": name, "protocol": "openid-connect",
@@ -33,6 +34,13 @@ def desired_scopes(public_url, external):
                 "name": "flyte-audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
                 "config": {"included.custom.audience": public_url, "access.token.claim": "true",
                            "id.token.claim": "false", "introspection.token.claim": "true"}})
+            # flyteadmin reads granted scopes from the ``scp`` claim, not Keycloak's ``scope`` string, and refuses a
+            # client's token without ``all`` there ("authenticated user doesn't have required scope"; seen live).
+            scope["protocolMappers"].append({
+                "name": "flyte-scp", "protocol": "openid-connect", "protocolMapper": "oidc-hardcoded-claim-mapper",
+                "config": {"claim.name": "scp", "claim.value": "all", "jsonType.label": "String",
+                           "access.token.claim": "true", "id.token.claim": "false", "userinfo.token.claim": "false",
+                           "introspection.token.claim": "true"}})
         scopes[name] = scope
     return scopes
 

@@ -9,9 +9,13 @@ from __future__ import absolute_import, division, print_function
 import base64
 import http.client
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
+import uuid
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,101 @@ import livepod  # noqa: E402  (hack/flyte is not a package)
 
 # flyteadmin's ports in the upstream charts; they are the configuration under test, so they are not overridden.
 ADMIN_HTTP, ADMIN_GRPC, ADMIN_PROFILER = 8088, 8089, 10254
+
+
+def ADMIN_OVERRIDES(pg, store):
+    """Every key the harness adds to flyteadmin's configuration, and why."""
+    return {
+        # db.yaml names the chart's placeholder host <RDS_HOST>; the test PostgreSQL listens on 127.0.0.1.
+        # username, dbname and passwordPath (/etc/db/pass.txt from Secret db-pass) stay as upstream has them.
+        "database.host": "127.0.0.1",
+        "database.port": pg.port,
+        # storage.yaml names S3 with IAM; the shared local folder stands in for the bucket.
+        "storage.type": "stow",
+        "storage.container": "flyte-live",
+        "storage.stow": {"kind": "local", "config": {"path": str(store)}},
+    }
+
+
+def keycloak_env(keycloak):
+    return {"KEYCLOAK_ADMIN_USERNAME": "admin", "KEYCLOAK_ADMIN_PASSWORD": keycloak.admin_password}
+
+
+def secret_value(kube, namespace, name, key):
+    from kubernetes import client
+    data = client.CoreV1Api(kube).read_namespaced_secret(name, namespace).data or {}
+    return base64.b64decode(data[key]).decode() if key in data else None
+
+
+class Live:
+    """What a module's live tests share: the hardened namespace, the database and the running flyteadmin."""
+
+    def __init__(self, cluster, kube, bin_dir, workdir, namespace, pg, realm, issuer):
+        self.cluster, self.kube, self.bin_dir, self.workdir = cluster, kube, bin_dir, workdir
+        self.namespace, self.pg, self.realm, self.issuer = namespace, pg, realm, issuer
+        # The bucket stand-in lives outside /tmp: the hardened pods mount an emptyDir there.
+        self.store = Path(tempfile.mkdtemp(prefix="flytesec-store-", dir="/var/tmp"))
+        (self.store / "flyte-live").mkdir()
+        self.admin = self.serve = self.ingress = None
+        self.extra = {}
+
+    def pod(self, deployment, overrides, name):
+        return livepod.LivePod(self.kube, self.namespace, deployment, self.workdir / name, self.bin_dir, overrides=overrides)
+
+    def start_admin(self, name="admin"):
+        """Run flyteadmin's init containers (migrations, seed projects), then serve."""
+        pod = self.pod("flyteadmin", ADMIN_OVERRIDES(self.pg, self.store), name)
+        for init in ("run-migrations", "seed-projects"):
+            proc = pod.run(init)
+            assert proc.returncode == 0, "%s failed:\n%s" % (init, (proc.stdout + proc.stderr)[-4000:])
+        serve = pod.start("flyteadmin")
+        return pod, serve
+
+    def stop_admin(self):
+        if self.admin is not None:
+            self.admin.stop()
+            self.admin = None
+
+    def close(self):
+        if self.ingress is not None:
+            self.ingress.close()
+        self.stop_admin()
+        self.pg.stop()
+        shutil.rmtree(str(self.store), ignore_errors=True)
+
+
+def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, extra, console=None):
+    """Fresh upstream flyte-core in ``namespace``, harden-flyte.yml with the clients registered in a new Keycloak
+    realm (plus ``extra``), then the real flyteadmin serving on 127.0.0.1 and the ingress stand-in on :443."""
+    from kubernetes import client
+    import yaml
+    from conftest import install_flyte
+    from playbook import run_playbook
+    bin_dir = build_flyte()
+    install_flyte(cluster, "flyte-core", namespace)
+    realm = "live-%s" % uuid.uuid4().hex[:6]
+    values = {"flytesec_namespace": namespace, "flytesec_state_root": str(workdir / "state"),
+              "idp_registration_url": keycloak.url, "idp_registration_realm": realm,
+              "idp_registration_create_realm": True, "idp_registration_public_url": public_url,
+              "auth_public_url": public_url}
+    values.update(extra)
+    result = run_playbook(ROOT / "playbooks" / "harden-flyte.yml", cluster.kubeconfig, values, env=keycloak_env(keycloak))
+    assert result.rc == 0, result.stdout[-4000:]
+    pg = livepod.Postgres().start()
+    db = yaml.safe_load(client.CoreV1Api(kube).read_namespaced_config_map("flyte-admin-base-config", namespace)
+                        .data["db.yaml"])["database"]
+    # The role and password flyteadmin uses are the ones its configuration names (passwordPath, from db-pass).
+    pg.user(db["username"], secret_value(kube, namespace, "db-pass", "pass.txt").strip(), db["dbname"])
+    state = Live(cluster, kube, bin_dir, workdir, namespace, pg, realm, "%s/realms/%s" % (keycloak.url, realm))
+    state.extra = values
+    state.admin, state.serve = state.start_admin()
+    if not wait_http("/healthcheck", state.serve):
+        log = state.admin.log(state.serve)
+        state.close()
+        pytest.fail("flyteadmin did not start:\n%s" % log[-6000:], pytrace=False)
+    state.ingress = Ingress(workdir / "ingress", urllib.parse.urlsplit(public_url).hostname,
+                            urllib.parse.urlsplit(console or "https://console.invalid").hostname)
+    return state
 
 
 def build_flyte():

@@ -15,19 +15,15 @@ from __future__ import absolute_import, division, print_function
 
 import base64
 import json
-import shutil
 import subprocess
-import tempfile
 import urllib.parse
-import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import install_flyte
-from flyte_live import (ADMIN_GRPC, Ingress, build_flyte, flytekit_python, livepod, request, token, wait_exit,
-                        wait_http)
+from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, flytekit_python, harden_and_serve, request, secret_value, token,
+                        wait_exit, wait_http)
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -49,88 +45,18 @@ ADMIN = "flytesec-admin"
 CONSOLE_PAGES = {}
 
 
-def ADMIN_OVERRIDES(pg, store):
-    """Every key the harness adds to flyteadmin's configuration, and why."""
-    return {
-        # db.yaml names the chart's placeholder host <RDS_HOST>; the test PostgreSQL listens on 127.0.0.1.
-        # username, dbname and passwordPath (/etc/db/pass.txt from Secret db-pass) stay as upstream has them.
-        "database.host": "127.0.0.1",
-        "database.port": pg.port,
-        # storage.yaml names S3 with IAM; the shared local folder stands in for the bucket.
-        "storage.type": "stow",
-        "storage.container": "flyte-live",
-        "storage.stow": {"kind": "local", "config": {"path": str(store)}},
-    }
-
-
-def _keycloak_env(keycloak):
-    return {"KEYCLOAK_ADMIN_USERNAME": "admin", "KEYCLOAK_ADMIN_PASSWORD": keycloak.admin_password}
-
-
 def _secret(kube, name, key):
-    data = client.CoreV1Api(kube).read_namespaced_secret(name, NS).data or {}
-    return base64.b64decode(data[key]).decode() if key in data else None
-
-
-class Live:
-    """What the module's tests share: the hardened namespace, the database and the running flyteadmin."""
-
-    def __init__(self, cluster, kube, bin_dir, workdir, pg, realm, issuer):
-        self.cluster, self.kube, self.bin_dir, self.workdir = cluster, kube, bin_dir, workdir
-        self.pg, self.realm, self.issuer = pg, realm, issuer
-        # The bucket stand-in lives outside /tmp: the hardened pods mount an emptyDir there.
-        self.store = Path(tempfile.mkdtemp(prefix="flytesec-store-", dir="/var/tmp"))
-        (self.store / "flyte-live").mkdir()
-        self.admin = None
-        self.serve = None
-
-    def pod(self, deployment, overrides, name):
-        return livepod.LivePod(self.kube, NS, deployment, self.workdir / name, self.bin_dir, overrides=overrides)
-
-    def start_admin(self, name="admin"):
-        """Run flyteadmin's init containers (migrations, seed projects, cluster resources), then serve."""
-        pod = self.pod("flyteadmin", ADMIN_OVERRIDES(self.pg, self.store), name)
-        for init in ("run-migrations", "seed-projects"):
-            proc = pod.run(init)
-            assert proc.returncode == 0, "%s failed:\n%s" % (init, (proc.stdout + proc.stderr)[-4000:])
-        serve = pod.start("flyteadmin")
-        return pod, serve
-
-    def stop_admin(self):
-        if self.admin is not None:
-            self.admin.stop()
-            self.admin = None
+    return secret_value(kube, NS, name, key)
 
 
 @pytest.fixture(scope="module")
 def live(cluster, kube, keycloak, tmp_path_factory):
-    bin_dir = build_flyte()
-    workdir = tmp_path_factory.mktemp("live")
-    install_flyte(cluster, "flyte-core", NS)
-    realm = "live-%s" % uuid.uuid4().hex[:6]
-    extra = {"flytesec_namespace": NS, "flytesec_state_root": str(workdir / "state"),
-             "idp_registration_url": keycloak.url, "idp_registration_realm": realm,
-             "idp_registration_create_realm": True, "idp_registration_public_url": PUBLIC,
-             "idp_registration_external_auth_server": False,
-             "auth_public_url": PUBLIC, "auth_server": "internal",
+    extra = {"idp_registration_external_auth_server": False, "auth_server": "internal",
              "admin_console_config_admin_url": PUBLIC, "admin_console_config_console_origins": [CONSOLE]}
-    result = run_playbook(HARDEN, cluster.kubeconfig, extra, env=_keycloak_env(keycloak))
-    assert result.rc == 0, result.stdout[-4000:]
-    pg = livepod.Postgres().start()
-    db = yaml.safe_load(client.CoreV1Api(kube).read_namespaced_config_map("flyte-admin-base-config", NS).data["db.yaml"])
-    # The role and password flyteadmin will use are the ones its configuration names (passwordPath, from db-pass).
-    pg.user(db["database"]["username"], _secret(kube, "db-pass", "pass.txt").strip(), db["database"]["dbname"])
-    state = Live(cluster, kube, bin_dir, workdir, pg, realm, "%s/realms/%s" % (keycloak.url, realm))
-    state.extra = extra
-    state.admin, state.serve = state.start_admin()
-    state.ingress = Ingress(workdir / "ingress", urllib.parse.urlsplit(PUBLIC).hostname, urllib.parse.urlsplit(CONSOLE).hostname,
-                            console_pages=CONSOLE_PAGES)
-    assert wait_http("/healthcheck", state.serve), "flyteadmin did not start:\n%s" % state.admin.log(state.serve)[-6000:]
+    state = harden_and_serve(cluster, kube, keycloak, tmp_path_factory.mktemp("live"), NS, PUBLIC, extra,
+                             console=CONSOLE)
     yield state
-    state.ingress.close()
-    state.stop_admin()
-    pg.stop()
-    shutil.rmtree(str(state.store), ignore_errors=True)
+    state.close()
 
 
 def test_flyteadmin_serves_the_configured_auth(live):

@@ -21,6 +21,13 @@ def test_audience_mapper_only_for_external_server():
     assert kc.desired_scopes("https://f.example.com", False)["all"]["protocolMappers"] == []
 
 
+def test_scp_claim_mapper_for_external_server():
+    """flyteadmin checks the scp claim for ``all`` (claims_verifier.go); Keycloak only sets ``scope``."""
+    mappers = dict((m["name"], m) for m in kc.desired_scopes("https://f.example.com", True)["all"]["protocolMappers"])
+    assert mappers["flyte-scp"]["config"]["claim.name"] == "scp" and mappers["flyte-scp"]["config"]["claim.value"] == "all"
+    assert mappers["flyte-scp"]["config"]["access.token.claim"] == "true"
+
+
 def test_client_diff_ignores_unmanaged_fields_order_and_empty_attributes():
     want = kc.desired_clients(PARAMS)["cli"]
     have = dict(want, id="abc", redirectUris=list(reversed(want["redirectUris"])), attributes={
