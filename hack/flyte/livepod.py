@@ -176,9 +176,21 @@ class LivePod:
         self.overrides = dict(overrides or {})
         self.hosts = dict(hosts or {})
         self.ca_files = list(ca_files)
-        self.pod_name = pod_name or "%s-live-0" % deployment
+        self.pod_name = pod_name or self._live_pod_name() or "%s-live-0" % deployment
         self.volumes = Volumes(self.core, namespace, self.workdir)
         self.processes = []
+
+    def _live_pod_name(self):
+        """A running pod of the Deployment (kwok keeps them): the harness plays its part (POD_NAME, metadata.name),
+        so a component that reads its own pod (flyte start's webhook) finds it."""
+        labels = (self.deployment.spec.selector.match_labels or {})
+        if not labels:
+            return None
+        selector = ",".join("%s=%s" % kv for kv in sorted(labels.items()))
+        pods = [p for p in self.core.list_namespaced_pod(self.namespace, label_selector=selector).items
+                if p.metadata.deletion_timestamp is None and (p.status.phase or "") == "Running"]
+        pods.sort(key=lambda p: p.metadata.creation_timestamp, reverse=True)
+        return pods[0].metadata.name if pods else None
 
     # -- the container -----------------------------------------------------------------------
     def container(self, name):
@@ -331,7 +343,7 @@ class LivePod:
 
     def _script(self, container, argv, environ):
         mounts = self.mounts(container)
-        if self.overrides:
+        if self.overrides and self.config_globs(argv):
             target = self._override_target(container, mounts)
             if target is None:
                 raise LivePodError("container %s: no mounted --config folder to put %s in" % (container["name"], OVERRIDE_FILE))

@@ -17,13 +17,16 @@ description:
     S256, device flow, redirect C(http://localhost:53593/callback)). There is also a confidential client for
     flytepropeller (client credentials) and the client scopes C(all) and C(offline).
   - When Keycloak is Flyte's external authorization server (O(external_auth_server=true)), the C(all) scope gets an
-    audience mapper, so access tokens carry C(aud) = O(public_url) and a C(scope) claim containing C(all).
+    audience mapper, so access tokens carry C(aud) = O(public_url) and a C(scope) claim containing C(all), and a
+    hard-coded C(scp) claim C(all) (flyteadmin reads granted scopes only from C(scp)).
   - The flytectl client accepts PKCE (S256) and the device authorization grant; see O(cli_require_pkce).
   - Existing clients are found by client id and updated in place when a managed field differs; none is ever
     created twice. Other fields are left as they are.
   - Client secrets go straight into the Kubernetes Secrets the auth work reads, and never into the result.
-    They are C(flyte-admin-secrets) key C(oidc_client_secret) and C(flyte-secret-auth) key C(client_secret)
-    (O(secrets_namespace)). O(rotate_secret) has Keycloak generate new ones.
+    They are where the Flyte install in O(secrets_namespace) reads them: for flyte-core C(flyte-admin-secrets) key
+    C(oidc_client_secret) and C(flyte-secret-auth) key C(client_secret), for flyte-binary its release's
+    C(<fullname>-client-secrets) (the same keys); flyte-core's names when no Flyte runs there yet.
+    O(rotate_secret) has Keycloak generate new ones.
   - O(provider=keycloak) manages a realm's clients, the client scopes C(all) and C(offline) and the audience mapper.
   - O(provider=okta) manages, through the management API, a custom authorization server whose audience is
     O(public_url). It also manages its scopes C(all) and C(offline), an access policy for all clients with one
@@ -269,6 +272,7 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entra, idp_google, idp_keycloak, idp_okta
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
@@ -291,6 +295,21 @@ def write_secret(client, namespace, name, key, value):
     else:
         client.patch("v1", "Secret", name, namespace, {"data": {key: encoded}}, patch_type="merge")
     return True
+
+
+def secret_targets(client, namespace):
+    """``{role: (Secret name, key)}`` where the Flyte install in ``namespace`` reads the client secrets (flyte_layout:
+    flyte-binary keeps them in its release's client-secrets Secret); flyte-core's names when no Flyte is there yet."""
+    targets = dict(SECRET_TARGETS)
+    try:
+        target = flyte_config.discover(client, namespace)
+    except flyte_config.FlyteConfigError:
+        return targets
+    for role, setting in (("web", "oidc_client_secret"), ("propeller", "propeller_client_secret")):
+        location = target.setting(setting)
+        if location is not None:
+            targets[role] = (location.object_name, location.data_key)
+    return targets
 
 
 def main():
@@ -347,10 +366,12 @@ def main():
         if p["secrets_namespace"]:
             k8s = k8s_utils.connect(module)
 
+        targets = secret_targets(k8s, p["secrets_namespace"]) if k8s is not None else dict(SECRET_TARGETS)
+
         def secret_missing(role):
             if k8s is None:
                 return False
-            name, key = SECRET_TARGETS[role]
+            name, key = targets[role]
             current = k8s.get("v1", "Secret", name, p["secrets_namespace"])
             return not (current and (current.get("data") or {}).get(key))
 
@@ -362,7 +383,7 @@ def main():
             for role, value in sorted(reg.secrets.items()):
                 if not value:
                     continue
-                name, key = SECRET_TARGETS[role]
+                name, key = targets[role]
                 if module.check_mode:
                     current = k8s.get("v1", "Secret", name, p["secrets_namespace"])
                     encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
