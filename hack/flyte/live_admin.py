@@ -21,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -119,7 +120,7 @@ def main():
         if serve.poll() is not None:
             print("flyteadmin exited (%s) on the hardened configuration:\n%s" % (serve.returncode, pod.log(serve)[-4000:]))
             return 1
-        print("flyteadmin %s is serving on 127.0.0.1:8088 (log: %s)" % (args.namespace, serve.log_path))
+        print("flyteadmin %s is serving on 127.0.0.1:8088" % args.namespace)
         failed = 0
         for what, passed, detail in checks(core, args.namespace, args.console_origin):
             print("  %s %s (%s)" % ("ok  " if passed else "FAIL", what, detail))
@@ -135,6 +136,8 @@ def main():
         if pod is not None:
             pod.stop()
         pg.stop()
+        if not args.workdir:
+            shutil.rmtree(str(workdir), ignore_errors=True)
 
 
 if __name__ == "__main__":

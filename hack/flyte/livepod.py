@@ -432,6 +432,16 @@ class LivePod:
         return Path(proc.log_path).read_text(errors="replace")
 
     def stop(self):
+        """Stop what start() started, then remove the files written out (they hold Secret data); logs stay."""
+        self._stop_processes()
+        for name in ("volumes", "serviceaccount", "overlay", "hosts", "ca-certificates.crt"):
+            path = self.workdir / name
+            if path.is_dir():
+                shutil.rmtree(str(path), ignore_errors=True)
+            elif path.exists():
+                path.unlink()
+
+    def _stop_processes(self):
         for proc in self.processes:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

@@ -126,6 +126,10 @@ def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, ex
     return state
 
 
+def free_port():
+    return livepod.free_port()
+
+
 def build_flyte():
     """The folder of the real flyteadmin, flytepropeller and flyte binaries (built once, cached)."""
     proc = subprocess.run(["bash", str(ROOT / "hack" / "flyte" / "build.sh")], capture_output=True, text=True,
@@ -205,6 +209,7 @@ class Ingress:
         self.admin_host, self.console_host = admin_host, console_host
         self.console_pages = dict(console_pages or {})
         self.admin_port, self.port = admin_port, port
+        self.requests = []   # (method, host, path, status) of what was proxied to flyteadmin
         self.ca_file, cert, key = self._certificates()
         self.hosts_file = self.workdir / "hosts"
         self.hosts_file.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 %s %s\n" % (admin_host, console_host))
@@ -272,6 +277,7 @@ class Ingress:
                 headers = dict((k, v) for k, v in self.headers.items() if k.lower() not in ("connection", "content-length"))
                 headers["X-Forwarded-Proto"] = "https"
                 status, answer, data = _forward(self.command, self.path, headers, body, ingress.admin_port)
+                ingress.requests.append((self.command, host, self.path.split("?")[0], status))
                 self.send_response(status)
                 for k, v in answer:
                     if k.lower() not in ("connection", "transfer-encoding", "content-length"):
