@@ -49,6 +49,13 @@ options:
         authentication is on, so the run fails, before any write, when it is neither given nor already in
         the Secret (the idp_client module writes it when it registers the clients).
     type: str
+  oidc_client_secret_from_idp:
+    description:
+      - The IdP registration of this run (M(flytesec.hardening.flyte_idp_client)) writes C(oidc_client_secret). In
+        check mode that registration writes nothing, so a missing secret is then the planned state (C(from-idp)),
+        not an error.
+    type: bool
+    default: false
   keys:
     description:
       - User-given values for C(claim_symmetric_key), C(cookie_hash_key), C(cookie_block_key) or
@@ -181,6 +188,7 @@ def main():
             flyte_config.FLYTE_TARGET_ARG_SPEC,
             propeller_client_secret=dict(type="str", no_log=True),
             oidc_client_secret=dict(type="str", no_log=True),
+            oidc_client_secret_from_idp=dict(type="bool", default=False),
             keys=dict(type="dict", no_log=True),
             rotate=dict(type="list", elements="str", default=[], no_log=False),
             internal_auth_server=dict(type="bool", default=True),
@@ -238,6 +246,12 @@ def main():
             entry = {"secret": name, "key": key}
             if p["mode"] == "reference":
                 entry["state"] = ac.current_key_error(key, current) or "valid"
+                result["keys"].append(entry)
+                continue
+            if key == "oidc_client_secret" and given is None and module.check_mode and p["oidc_client_secret_from_idp"] \
+                    and ac.current_key_error(key, current):
+                # The IdP registration of this run writes it in a real run; check mode previews that.
+                entry["state"] = "from-idp"
                 result["keys"].append(entry)
                 continue
             value, state = ac.plan_key(key, given, current, key in p["rotate"], generated, name)

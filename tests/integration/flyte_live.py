@@ -92,7 +92,7 @@ class Live:
         shutil.rmtree(str(self.store), ignore_errors=True)
 
 
-def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, extra, console=None):
+def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, extra, console=None, check_first=False):
     """Fresh upstream flyte-core in ``namespace``, harden-flyte.yml with the clients registered in a new Keycloak
     realm (plus ``extra``), then the real flyteadmin serving on 127.0.0.1 and the ingress stand-in on :443."""
     from kubernetes import client
@@ -107,6 +107,17 @@ def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, ex
               "idp_registration_create_realm": True, "idp_registration_public_url": public_url,
               "auth_public_url": public_url}
     values.update(extra)
+    if check_first:
+        # --check --diff on the fresh upstream install previews the run: exit 0, and not one write (audit log).
+        from k8s_audit import AuditLog, summary
+        log = AuditLog(cluster.audit_log)
+        start = log.mark()
+        checked = run_playbook(ROOT / "playbooks" / "harden-flyte.yml", cluster.kubeconfig, values, check=True, diff=True,
+                               env=keycloak_env(keycloak))
+        assert checked.rc == 0, checked.stdout[-4000:]
+        assert checked.changed() > 0
+        writes = log.events(since=start, writes=True, dry_run=False, user="flytesec-admin")
+        assert writes == [], summary(writes)
     result = run_playbook(ROOT / "playbooks" / "harden-flyte.yml", cluster.kubeconfig, values, env=keycloak_env(keycloak))
     assert result.rc == 0, result.stdout[-4000:]
     pg = livepod.Postgres().start()

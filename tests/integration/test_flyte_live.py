@@ -55,7 +55,7 @@ def live(cluster, kube, keycloak, tmp_path_factory):
     extra = {"idp_registration_external_auth_server": False, "auth_server": "internal",
              "admin_console_config_admin_url": PUBLIC, "admin_console_config_console_origins": [CONSOLE]}
     state = harden_and_serve(cluster, kube, keycloak, tmp_path_factory.mktemp("live"), NS, PUBLIC, extra,
-                             console=CONSOLE)
+                             console=CONSOLE, check_first=True)
     yield state
     state.close()
 
