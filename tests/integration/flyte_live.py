@@ -92,7 +92,8 @@ class Live:
         shutil.rmtree(str(self.store), ignore_errors=True)
 
 
-def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, extra, console=None, check_first=False):
+def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, extra, console=None, check_first=False,
+                     console_pages=None, other_hosts=()):
     """Fresh upstream flyte-core in ``namespace``, harden-flyte.yml with the clients registered in a new Keycloak
     realm (plus ``extra``), then the real flyteadmin serving on 127.0.0.1 and the ingress stand-in on :443."""
     from kubernetes import client
@@ -133,7 +134,8 @@ def harden_and_serve(cluster, kube, keycloak, workdir, namespace, public_url, ex
         state.close()
         pytest.fail("flyteadmin did not start:\n%s" % log[-6000:], pytrace=False)
     state.ingress = Ingress(workdir / "ingress", urllib.parse.urlsplit(public_url).hostname,
-                            urllib.parse.urlsplit(console or "https://console.invalid").hostname)
+                            urllib.parse.urlsplit(console or "https://console.invalid").hostname,
+                            console_pages=console_pages, other_hosts=other_hosts)
     return state
 
 
@@ -214,16 +216,20 @@ class Ingress:
     --host-resolver-rules; nothing outside 127.0.0.1 is contacted.
     """
 
-    def __init__(self, workdir, admin_host, console_host, console_pages=None, admin_port=ADMIN_HTTP, port=443):
+    def __init__(self, workdir, admin_host, console_host, console_pages=None, admin_port=ADMIN_HTTP, port=443,
+                 other_hosts=()):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.admin_host, self.console_host = admin_host, console_host
+        # hosts that serve the same pages as the console (another origin, for the browser's CORS check)
+        self.page_hosts = set([console_host] + list(other_hosts))
         self.console_pages = dict(console_pages or {})
         self.admin_port, self.port = admin_port, port
         self.requests = []   # (method, host, path, status) of what was proxied to flyteadmin
         self.ca_file, cert, key = self._certificates()
         self.hosts_file = self.workdir / "hosts"
-        self.hosts_file.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 %s %s\n" % (admin_host, console_host))
+        self.hosts_file.write_text(Path("/etc/hosts").read_text() + "\n127.0.0.1 %s\n" % " ".join(
+            sorted(set([admin_host]) | self.page_hosts)))
         self._server = self._serve(cert, key)
 
     def _certificates(self):
@@ -242,7 +248,7 @@ class Ingress:
               .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
               .sign(ca_key, hashes.SHA256()))
         key = ec.generate_private_key(ec.SECP256R1())
-        names = [x509.DNSName(self.admin_host), x509.DNSName(self.console_host)]
+        names = [x509.DNSName(h) for h in sorted(set([self.admin_host]) | self.page_hosts)]
         cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, self.admin_host)]))
                 .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
                 .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
@@ -273,7 +279,7 @@ class Ingress:
                 host = (self.headers.get("Host") or "").split(":")[0]
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                if host == ingress.console_host:
+                if host in ingress.page_hosts:
                     page = ingress.console_pages.get(self.path.split("?")[0])
                     data = (page or "not found").encode()
                     self.send_response(200 if page else 404)

@@ -43,7 +43,12 @@ PUBLIC = "https://flyte-api.example.test"
 CONSOLE = "https://flyte.example.test"
 OTHER_ORIGIN = "https://evil.example.test"
 ADMIN = "flytesec-admin"
-CONSOLE_PAGES = {}
+# The console's page: a credentialed, preflighted fetch to flyteadmin, as flyteconsole makes (flyte-authorization).
+CONSOLE_PAGES = {"/cors": """<!doctype html><html><head><title>cors</title></head><body><pre id="out">pending</pre><script>
+fetch("%s/api/v1/projects", {credentials: "include", headers: {"flyte-authorization": "Bearer not-a-token"}})
+  .then(function (r) { document.getElementById("out").textContent = "status:" + r.status; })
+  .catch(function (e) { document.getElementById("out").textContent = "blocked:" + e.name; });
+</script></body></html>""" % PUBLIC}
 
 
 def _secret(kube, name, key):
@@ -55,7 +60,8 @@ def live(cluster, kube, keycloak, tmp_path_factory):
     extra = {"idp_registration_external_auth_server": False, "auth_server": "internal",
              "admin_console_config_admin_url": PUBLIC, "admin_console_config_console_origins": [CONSOLE]}
     state = harden_and_serve(cluster, kube, keycloak, tmp_path_factory.mktemp("live"), NS, PUBLIC, extra,
-                             console=CONSOLE, check_first=True)
+                             console=CONSOLE, check_first=True, console_pages=CONSOLE_PAGES,
+                             other_hosts=[urllib.parse.urlsplit(OTHER_ORIGIN).hostname])
     yield state
     state.close()
 
@@ -117,6 +123,35 @@ def test_cors_headers_from_the_real_server(live):
     status, headers, _b = request("GET", "/healthcheck", headers={"Origin": CONSOLE})
     assert headers["access-control-allow-origin"] == [CONSOLE]
     assert not [v for k, vs in headers.items() for v in vs if k.startswith("access-control-") and v.strip() == "*"]
+
+
+def _browser(live, url, tmp_path):
+    """Headless Chromium opens ``url``; the configured domains resolve to 127.0.0.1 (host-resolver-rules), where the
+    ingress stand-in serves them over TLS. Returns the page's text after its fetch settled."""
+    import re
+    import shutil as sh
+    chromium = sh.which("chromium") or sh.which("chromium-browser")
+    if not chromium:
+        pytest.fail("chromium is missing (make deps installs Debian's chromium)", pytrace=False)
+    hosts = sorted(live.ingress.page_hosts | {live.ingress.admin_host})
+    rules = ", ".join("MAP %s 127.0.0.1:%d" % (h, live.ingress.port) for h in hosts) + ", EXCLUDE localhost"
+    proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                           "--user-data-dir=%s" % (tmp_path / "chromium"), "--host-resolver-rules=%s" % rules,
+                           "--ignore-certificate-errors", "--virtual-time-budget=15000", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r'<pre id="out">([^<]*)</pre>', proc.stdout)
+    assert found, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return found.group(1)
+
+
+def test_cors_in_a_real_browser(live, tmp_path):
+    """The page served from the console origin reads flyteadmin's answer; the same page from another origin is
+    blocked by the browser itself (no Access-Control-Allow-Origin for it)."""
+    before = len(live.ingress.requests)
+    assert _browser(live, CONSOLE + "/cors", tmp_path) == "status:401"   # the answer (no valid token) is readable
+    assert _browser(live, OTHER_ORIGIN + "/cors", tmp_path) == "blocked:TypeError"
+    preflights = [r for r in live.ingress.requests[before:] if r[0] == "OPTIONS" and r[2] == "/api/v1/projects"]
+    assert len(preflights) == 2, live.ingress.requests[before:]   # the browser asked flyteadmin both times
 
 
 GRPC_PROBE = r"""
