@@ -23,7 +23,7 @@ description:
   - Existing clients are found by client id and updated in place when a managed field differs; none is ever
     created twice. Other fields are left as they are.
   - Client secrets go straight into the Kubernetes Secrets the auth work reads, and never into the result.
-    They are where the Flyte install in O(secrets_namespace) reads them: for flyte-core C(flyte-admin-secrets) key
+    They go where the Flyte install in O(secrets_namespace) reads them. For flyte-core that is C(flyte-admin-secrets) key
     C(oidc_client_secret) and C(flyte-secret-auth) key C(client_secret), for flyte-binary its release's
     C(<fullname>-client-secrets) (the same keys); flyte-core's names when no Flyte runs there yet.
     O(rotate_secret) has Keycloak generate new ones.

@@ -315,8 +315,8 @@ class Ingress:
     def run_resolved(self, argv, **kwargs):
         """Run ``argv`` with the configured domains resolving to 127.0.0.1 (its own /etc/hosts, unshare -m)."""
         import shlex
-        script = "mount --bind %s /etc/hosts && exec %s" % (shlex.quote(str(self.hosts_file)),
-                                                             " ".join(shlex.quote(str(a)) for a in argv))
+        command = " ".join(shlex.quote(str(a)) for a in argv)
+        script = "mount --bind %s /etc/hosts && exec %s" % (shlex.quote(str(self.hosts_file)), command)
         return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
                               text=True, check=False, **kwargs)
 

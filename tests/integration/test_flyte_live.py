@@ -245,8 +245,8 @@ def _workflow(name):
     """The smallest FlyteWorkflow (start -> end), as flyteadmin would create it for an execution."""
     return {
         "apiVersion": "flyte.lyft.com/v1alpha1", "kind": "FlyteWorkflow",
-        "metadata": {"name": name, "namespace": NS, "labels": {"execution-id": name, "project": "flytesnacks",
-                                                                "domain": "development"}},
+        "metadata": {"name": name, "namespace": NS,
+                     "labels": {"execution-id": name, "project": "flytesnacks", "domain": "development"}},
         "spec": {"id": "flytesnacks:development:live.start_end", "connections": {},
                  "nodes": {"start-node": {"id": "start-node", "kind": "start"}, "end-node": {"id": "end-node", "kind": "end"}},
                  "edges": {"downstream": {"start-node": ["end-node"]}, "upstream": {"end-node": ["start-node"]}}},
