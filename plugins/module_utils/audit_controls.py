@@ -83,7 +83,27 @@ CONTROLS = {
                           remediation="role ingress_tls (tag ingress_tls)", cis="n/a (ingress setting)",
                           nsa="Network separation and hardening: encrypt traffic", nist=["SC-8"]),
 }
-_SECRET_VALUE = re.compile(r"(?i)(-----BEGIN [A-Z ]*PRIVATE KEY-----|(password|passwd|secret|token|api[_-]?key)\s*[:=]\s*(\S{6,}))")
+# A key that names a secret (secret_key, secret-key, secretKey, password, apiKey, access-token, ...) with a value of
+# six or more characters on the same line, or a PEM private key. Keys that only point at a secret are left out.
+_SECRET_VALUE = re.compile(r"(?im)(-----BEGIN [A-Z ]*PRIVATE KEY-----|(?:^|(?<=[\s{,\"']))(?P<key>[\w.-]*(?:password|passwd|secret|token|"
+                           r"api[_-]?key|access[_-]?key)[\w.-]*)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<value>[^\s\"',}]{6,}))")
+_POINTER_SUFFIXES = ("location", "path", "name", "file", "prefix", "envvar", "env", "url", "uri", "ref", "header",
+                     "type", "endpoint", "lifespan", "policy", "dir", "mountpath", "id", "duration", "seconds")
+
+
+def secret_like_values(text):
+    """The secret-looking ``key: value`` pairs (and PEM private keys) in ``text``, as ``[(key, value)]``."""
+    found = []
+    for match in _SECRET_VALUE.finditer(text or ""):
+        if match.group(0).startswith("-----BEGIN"):
+            found.append(("private key", match.group(0)))
+            continue
+        key, value = match.group("key"), match.group("value")
+        compact = key.lower().replace("_", "").replace("-", "").replace(".", "")
+        if compact.endswith(_POINTER_SUFFIXES) or value.startswith(("/", "${", "{{", "$(")) or _is_bcrypt_verifier(value):
+            continue
+        found.append((key, value))
+    return found
 
 
 def _is_bcrypt_verifier(value):
@@ -156,8 +176,7 @@ def evaluate(objects, namespace, admin_config=("flyte-admin-base-config", "serve
 
     for cm in (o for o in objects if o.get("kind") == "ConfigMap"):
         for key, text in sorted((cm.get("data") or {}).items()):
-            matches = [m for m in _SECRET_VALUE.finditer(text or "") if not _is_bcrypt_verifier(m.group(3))]
-            if matches:
+            if secret_like_values(text):
                 found.append(_finding("FLYTE-SEC-001", cm, "data.%s" % key, masking.MASK, masker))
 
     cm, server = _server_yaml(objects, *admin_config)

@@ -4,6 +4,8 @@
 import datetime
 import json
 
+import pytest
+
 import upstream_manifests as um
 from ansible_collections.flytesec.hardening.plugins.module_utils import audit_controls as ac
 
@@ -59,3 +61,33 @@ def test_report_formats():
     import xml.dom.minidom
     assert xml.dom.minidom.parseString(ac.to_junit(report)).documentElement.getAttribute("failures") == str(len(EXPECTED))
     assert "<table>" in ac.to_html(report) and "| FLYTE-" in ac.to_markdown(report)
+
+
+@pytest.mark.parametrize("text", [
+    "storage:\n  stow:\n    config:\n      secret_key: miniostorage\n",
+    "connection:\n  secret-key: miniostorage\n",
+    "secretKey: \"abcdef123\"\n",
+    "database:\n  postgres:\n    password: hunter2hunter2\n",
+    "api_key=0123456789abcdef\n",
+    "access-key: AKIAEXAMPLEKEY\n",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n",
+    "{\"password\": \"s3cr3tvalue\"}",
+])
+def test_secret_like_values_are_found(text):
+    assert ac.secret_like_values(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "admin:\n  clientSecretLocation: /etc/secrets/client_secret\n",
+    "database:\n  passwordPath: /etc/db/pass.txt\n",
+    "webhook:\n  secretName: flyte-pod-webhook\n",
+    "auth:\n  userAuth:\n    cookieHashKeySecretName: cookie_hash_key\n",
+    "admin:\n  tokenUrl: https://idp.example.com/token\n",
+    "secrets:\n  secrets-prefix: /etc/secrets\n  env-prefix: FLYTE_SECRET_\n",
+    "awsSecretManager:\n  sidecarImage: docker.io/amazon/aws-secrets-manager-secret-sidecar:v0.1.4\n",
+    "password: \"\"\n",
+    "password: ${DB_PASSWORD}\n",
+    "appAuth:\n  selfAuthServer:\n    accessTokenLifespan: 30m0s\n",
+])
+def test_pointers_to_secrets_are_not_secrets(text):
+    assert ac.secret_like_values(text) == [], text
