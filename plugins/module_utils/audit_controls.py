@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 
@@ -125,7 +126,8 @@ def _finding(control, obj, field, value, masker):
 
 
 def _workloads(objects):
-    return [o for o in objects if o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet")]
+    """Everything that runs pods: controllers, Jobs and CronJobs (a bundled certgen Job too), and bare Pods."""
+    return [o for o in objects if o.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")]
 
 
 def _server_yaml(objects, name, key):
@@ -134,7 +136,50 @@ def _server_yaml(objects, name, key):
     return cm, (ey.load(text, key) if text else None) or {}
 
 
-def evaluate(objects, namespace, admin_config=("flyte-admin-base-config", "server.yaml"), masker=None):
+def _config_findings(objects, namespace, admin_config=None):
+    """AUTH-001, CORS-001 and AUTH-002 (hash) from the effective configuration flyteadmin reads: the viper merge of
+    the files its ``--config`` mount holds, Go defaults included, found through the workloads (flyte_layout), so
+    flyte-binary and renamed installs are covered. ``admin_config`` (name, key) forces one ConfigMap key instead."""
+    if admin_config:
+        cm, server = _server_yaml(objects, *admin_config)
+        if cm is None:
+            return []
+        security = dict(flyte_layout.GO_DEFAULTS["cors"], **((server.get("server") or {}).get("security") or {}))
+        auth = server.get("auth") or {}
+
+        def anchor(_setting):
+            return cm
+    else:
+        deployments = [o for o in objects if o.get("kind") == "Deployment"]
+        configmaps = [_name(o) for o in objects if o.get("kind") == "ConfigMap"]
+        try:
+            model = flyte_layout.detect(deployments, configmaps, namespace=namespace)
+        except flyte_layout.LayoutError:
+            return []
+        security = model.effective("cors", objects) or {}
+        security["useAuth"] = model.effective("use_auth", objects)
+        auth = model.effective("auth", objects, defaults=False) or {}
+        by_ref = dict(((o.get("kind"), _name(o)), o) for o in objects)
+
+        def anchor(setting):
+            location = model.locate(setting)
+            ref = (location.object_kind, location.object_name)
+            return by_ref.get(ref) or {"kind": ref[0], "metadata": {"name": ref[1], "namespace": namespace}}
+    found = []
+    if not security.get("useAuth"):
+        found.append((anchor("use_auth"), "server.security.useAuth", security.get("useAuth", False), "FLYTE-AUTH-001"))
+    origins = security.get("allowedOrigins")
+    if security.get("allowCors", True) and (origins is None or origins == [] or "*" in origins):
+        found.append((anchor("cors"), "server.security.allowedOrigins", origins, "FLYTE-CORS-001"))
+    stored = (((auth.get("appAuth") or {}).get("selfAuthServer") or {}).get("staticClients") or {}) \
+        .get("flytepropeller", {}).get("client_secret")
+    if stored and auth_config.decode_hash(stored) == UPSTREAM_DEFAULT_HASH:
+        found.append((anchor("auth"), "auth.appAuth.selfAuthServer.staticClients.flytepropeller.client_secret",
+                      "the built-in default hash", "FLYTE-AUTH-002"))
+    return found
+
+
+def evaluate(objects, namespace, admin_config=None, masker=None):
     """Findings for the objects of one Flyte namespace (Deployments, ConfigMaps, Secrets, Namespace, NetworkPolicies,
     Ingresses, RBAC roles and bindings)."""
     masker = masker or masking.Masker()
@@ -179,19 +224,8 @@ def evaluate(objects, namespace, admin_config=("flyte-admin-base-config", "serve
             if secret_like_values(text):
                 found.append(_finding("FLYTE-SEC-001", cm, "data.%s" % key, masking.MASK, masker))
 
-    cm, server = _server_yaml(objects, *admin_config)
-    if cm is not None:
-        security = (server.get("server") or {}).get("security") or {}
-        if not security.get("useAuth"):
-            found.append(_finding("FLYTE-AUTH-001", cm, "server.security.useAuth", security.get("useAuth", False), masker))
-        origins = security.get("allowedOrigins")
-        if security.get("allowCors", True) and (origins is None or origins == [] or "*" in origins):
-            found.append(_finding("FLYTE-CORS-001", cm, "server.security.allowedOrigins", origins, masker))
-        stored = ((((server.get("auth") or {}).get("appAuth") or {}).get("selfAuthServer") or {}).get("staticClients") or {}) \
-            .get("flytepropeller", {}).get("client_secret")
-        if stored and auth_config.decode_hash(stored) == UPSTREAM_DEFAULT_HASH:
-            found.append(_finding("FLYTE-AUTH-002", cm, "auth.appAuth.selfAuthServer.staticClients.flytepropeller.client_secret",
-                                  "the built-in default hash", masker))
+    for cm, field, value, control in _config_findings(objects, namespace, admin_config):
+        found.append(_finding(control, cm, field, value, masker))
     for secret in (o for o in objects if o.get("kind") == "Secret"):
         data = secret.get("data") or {}
         for key, value in data.items():

@@ -44,6 +44,8 @@ LABEL_COMPONENT = "app.kubernetes.io/component"
 
 CORE_DEPLOYMENTS = ("flyteadmin", "flytepropeller", "flytepropeller-manager", "datacatalog", "flyteconsole",
                     "flytescheduler", "syncresources", "flyte-pod-webhook")
+# Where flyteadmin and flytepropeller read their auth secret files (flytepropeller secrets.secrets-prefix default).
+SECRETS_PATH = "/etc/secrets"
 CORE_CONFIGMAPS = ("flyte-admin-base-config", "flyte-propeller-config", "flyte-console-config", "flyte-scheduler-config")
 
 # Workloads the charts render, when no live Deployment says otherwise: name -> (init containers, containers).
@@ -116,8 +118,9 @@ GO_DEFAULTS = {
     "admin_client": {"clientId": "flytepropeller", "authType": "ClientSecret", "clientSecretLocation": "/etc/secrets/client_secret"},
 }
 
-# Roles written only when present in the namespace (when the ConfigMap names are known).
-_OPTIONAL_ROLES = ("scheduler_config",)
+# Roles written only when present in the namespace (when the ConfigMap names are known): a control plane without
+# flytepropeller (its data planes run it) has no propeller ConfigMap, and flytescheduler is optional.
+_OPTIONAL_ROLES = ("scheduler_config", "propeller_config")
 
 # Static consumers per role (chart defaults), and the reader whose --config directory merges the role's files.
 _CORE_CONSUMERS = {
@@ -410,16 +413,35 @@ class FlyteModel(object):
                     return env_from["configMapRef"].get("name")
         return default
 
+    def _live_config(self, deployment_name, default, position=0):
+        """The ConfigMap a live Deployment's main container reads with ``--config`` (its ``position``-th in the mount,
+        so kustomize-hashed or renamed ConfigMaps are followed), or ``default``."""
+        deployment = self._deployment(deployment_name)
+        names = [name for kind, name in config_sources(deployment) if kind == "ConfigMap"] if deployment else []
+        return names[position] if len(names) > position else default
+
+    def _secret_at(self, deployment_name, path, volume, default):
+        """The Secret a live Deployment's main container mounts at ``path`` (flyteadmin and flytepropeller read their
+        auth files under /etc/secrets), else the one behind volume ``volume``, else ``default``."""
+        deployment = self._deployment(deployment_name)
+        for container in _pod_spec(deployment or {}).get("containers") or []:
+            for mount in container.get("volumeMounts") or []:
+                if mount.get("mountPath", "").rstrip("/") == path and not mount.get("subPath"):
+                    for kind, name in volume_sources(deployment, mount.get("name")):
+                        if kind == "Secret":
+                            return name
+        return self._live_source(deployment_name, volume, "Secret", default)
+
     def _core_roles(self):
         return {
-            "admin_config": ("ConfigMap", "flyte-admin-base-config"),
-            "admin_clusters": ("ConfigMap", "flyte-admin-clusters-config"),
-            "admin_secrets": ("Secret", self._live_source("flyteadmin", "admin-secrets", "Secret", "flyte-admin-secrets")),
-            "propeller_config": ("ConfigMap", "flyte-propeller-config"),
-            "propeller_secret": ("Secret", self._live_source(self.propeller, "auth", "Secret", "flyte-secret-auth")),
-            "scheduler_config": ("ConfigMap", "flyte-scheduler-config"),
+            "admin_config": ("ConfigMap", self._live_config("flyteadmin", "flyte-admin-base-config")),
+            "admin_clusters": ("ConfigMap", self._live_config("flyteadmin", "flyte-admin-clusters-config", 1)),
+            "admin_secrets": ("Secret", self._secret_at("flyteadmin", SECRETS_PATH, "admin-secrets", "flyte-admin-secrets")),
+            "propeller_config": ("ConfigMap", self._live_config(self.propeller, "flyte-propeller-config")),
+            "propeller_secret": ("Secret", self._secret_at(self.propeller, SECRETS_PATH, "auth", "flyte-secret-auth")),
+            "scheduler_config": ("ConfigMap", self._live_config("flytescheduler", "flyte-scheduler-config")),
             "console_config": ("ConfigMap", self._env_from("flyteconsole", "flyte-console-config")),
-            "crs_config": ("ConfigMap", "flyte-clusterresourcesync-config"),
+            "crs_config": ("ConfigMap", self._live_config("syncresources", "flyte-clusterresourcesync-config")),
         }
 
     def _binary_roles(self):
@@ -560,7 +582,9 @@ class FlyteModel(object):
 def _core_candidate(deployments, configmaps, release_name):
     """True when flyte-core Deployments and ConfigMaps are present (and, if labelled, belong to ``release_name``)."""
     core = [d for d in deployments if _name(d) in CORE_DEPLOYMENTS]
-    if not core or (configmaps is not None and not configmaps & set(CORE_CONFIGMAPS)):
+    # the chart's ConfigMap names, or the ones the workloads' --config mounts name (kustomize-hashed, renamed)
+    mounted = set(name for d in core for kind, name in config_sources(d) if kind == "ConfigMap")
+    if not core or (configmaps is not None and not configmaps & (set(CORE_CONFIGMAPS) | mounted)):
         return False
     if release_name:
         instances = set(_labels(d).get(LABEL_INSTANCE) for d in core) - set([None])

@@ -118,9 +118,12 @@ RBAC = "rbac.authorization.k8s.io/v1"
 
 def read_objects(client, namespace, service_accounts):
     objects = []
-    for api, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"), ("v1", "ConfigMap"),
-                      ("v1", "Secret"), ("networking.k8s.io/v1", "NetworkPolicy"), ("networking.k8s.io/v1", "Ingress")):
+    for api, kind in (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"), ("batch/v1", "Job"),
+                      ("batch/v1", "CronJob"), ("v1", "Pod"), ("v1", "ConfigMap"), ("v1", "Secret"),
+                      ("networking.k8s.io/v1", "NetworkPolicy"), ("networking.k8s.io/v1", "Ingress")):
         for item in client.list(api, kind, namespace):
+            if kind == "Pod" and (item.get("metadata") or {}).get("ownerReferences"):
+                continue   # a controller's pod: audited through its controller's template
             item["kind"] = kind
             objects.append(item)
     ns = client.get("v1", "Namespace", namespace)

@@ -91,3 +91,42 @@ def test_secret_like_values_are_found(text):
 ])
 def test_pointers_to_secrets_are_not_secrets(text):
     assert ac.secret_like_values(text) == [], text
+
+
+def _binary_objects():
+    docs = um.load(um.BINARY)
+    return docs + [{"kind": "Namespace", "metadata": {"name": "flyte", "labels": {}}}]
+
+
+def test_flyte_binary_defaults_are_audited():
+    """flyte-binary's config sets no server.security: Flyte's defaults apply (useAuth false, allowedOrigins ['*'])."""
+    found = dict((f["control"], f) for f in ac.evaluate(_binary_objects(), "flyte"))
+    assert "FLYTE-AUTH-001" in found and "FLYTE-CORS-001" in found
+    assert found["FLYTE-CORS-001"]["object"].endswith("flyte-flyte-binary-config")
+
+
+def test_renamed_configmaps_are_audited():
+    """kustomize-hashed ConfigMap names: the effective configuration is found through the workloads' mounts."""
+    docs = _objects()
+    for doc in docs:
+        if doc.get("kind") == "ConfigMap" and doc["metadata"]["name"] == "flyte-admin-base-config":
+            doc["metadata"]["name"] = "flyte-admin-base-config-5h2k9"
+        if doc.get("kind") == "Deployment":
+            for volume in doc["spec"]["template"]["spec"].get("volumes") or []:
+                for source in [volume.get("configMap") or {}] + [s.get("configMap") or {} for s in
+                                                                 (volume.get("projected") or {}).get("sources") or []]:
+                    if source.get("name") == "flyte-admin-base-config":
+                        source["name"] = "flyte-admin-base-config-5h2k9"
+    found = dict((f["control"], f) for f in ac.evaluate(docs, "flyte"))
+    assert "FLYTE-AUTH-001" in found and found["FLYTE-CORS-001"]["object"].endswith("flyte-admin-base-config-5h2k9")
+
+
+def test_jobs_and_bare_pods_are_audited():
+    job = {"kind": "Job", "metadata": {"name": "contour-certgen", "namespace": "flyte"},
+           "spec": {"template": {"spec": {"containers": [{"name": "certgen", "image": "envoyproxy/contour:v1"}]}}}}
+    pod = {"kind": "Pod", "metadata": {"name": "debug", "namespace": "flyte"},
+           "spec": {"containers": [{"name": "sh", "image": "busybox"}]}}
+    found = [(f["control"], f["object"]) for f in ac.evaluate(_objects() + [job, pod], "flyte")]
+    assert ("FLYTE-PSS-001", "Job/contour-certgen") in found or any(
+        c == "FLYTE-PSS-001" and o.endswith("contour-certgen") for c, o in found), found
+    assert any(c == "FLYTE-PSS-001" and o.endswith("debug") for c, o in found), found

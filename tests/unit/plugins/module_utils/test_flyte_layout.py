@@ -330,3 +330,57 @@ def test_secret_key_visible_follows_volumes_items_and_mounts(core_docs):
     for container in admin["spec"]["template"]["spec"]["containers"] + admin["spec"]["template"]["spec"]["initContainers"]:
         container["volumeMounts"] = [m for m in container.get("volumeMounts", []) if m["name"] != "admin-secrets"]
     assert not fl.secret_key_visible(admin, "flyte-admin-secrets", "cookie_hash_key")   # a volume no container mounts
+
+
+def _hashed(docs, suffix="-7f9c2b6k4d"):
+    """flyte-core as kustomize leaves it: every ConfigMap name hash-suffixed, the pod templates following them."""
+    docs = copy.deepcopy(docs)
+    names = set(configmap_names(docs))
+    for doc in docs:
+        if doc.get("kind") == "ConfigMap":
+            doc["metadata"]["name"] += suffix
+        if doc.get("kind") == "Deployment":
+            for volume in doc["spec"]["template"]["spec"].get("volumes") or []:
+                refs = [volume["configMap"]] if volume.get("configMap") else []
+                refs += [s["configMap"] for s in (volume.get("projected") or {}).get("sources") or [] if s.get("configMap")]
+                for ref in refs:
+                    if ref["name"] in names:
+                        ref["name"] += suffix
+    return docs
+
+
+def test_hashed_configmap_names_are_followed_from_the_workloads(core_docs):
+    model = detect(_hashed(core_docs))
+    objects = model.objects()
+    assert objects["admin_config"] == "ConfigMap/flyte-admin-base-config-7f9c2b6k4d"
+    assert objects["admin_clusters"] == "ConfigMap/flyte-admin-clusters-config-7f9c2b6k4d"
+    assert objects["propeller_config"] == "ConfigMap/flyte-propeller-config-7f9c2b6k4d"
+    assert objects["scheduler_config"] == "ConfigMap/flyte-scheduler-config-7f9c2b6k4d"
+    assert model.locate("cors").object_name == "flyte-admin-base-config-7f9c2b6k4d"
+    assert [loc.object_name for loc in model.locate_all("admin_client")] == [
+        "flyte-propeller-config-7f9c2b6k4d", "flyte-scheduler-config-7f9c2b6k4d"]
+
+
+def test_control_plane_without_propeller_writes_no_propeller_config(core_docs):
+    docs = [d for d in core_docs if not (d.get("metadata", {}).get("name") in ("flytepropeller", "flyte-propeller-config",
+                                                                              "flyte-pod-webhook"))]
+    model = detect(docs)
+    assert [loc.object_name for loc in model.locate_all("admin_client")] == ["flyte-scheduler-config"]
+
+
+def test_auth_secrets_are_followed_by_mount_path(core_docs):
+    """An install that mounts its own Secret at /etc/secrets (another name, another volume name)."""
+    docs = copy.deepcopy(core_docs)
+    admin = find(docs, "Deployment", "flyteadmin")
+    for volume in admin["spec"]["template"]["spec"]["volumes"]:
+        if volume["name"] == "admin-secrets":
+            volume["name"] = "auth-files"
+            volume["secret"]["secretName"] = "flyte-admin-auth"
+    for container in admin["spec"]["template"]["spec"]["containers"] + admin["spec"]["template"]["spec"]["initContainers"]:
+        for mount in container.get("volumeMounts") or []:
+            if mount["name"] == "admin-secrets":
+                mount["name"] = "auth-files"
+    model = detect(docs)
+    assert model.locate("oidc_client_secret").object_name == "flyte-admin-auth"
+    assert model.locate("cookie_hash_key").object_name == "flyte-admin-auth"
+    assert model.locate("propeller_client_secret").object_name == "flyte-secret-auth"
