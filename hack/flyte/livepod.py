@@ -69,33 +69,32 @@ class Volumes:
         self.root = Path(root)
         self.used = []   # (kind, name) of every ConfigMap/Secret read
 
-    def _configmap(self, name, optional):
+    def _read(self, kind, name, optional):
+        """The object, or None when it is missing and ``optional``; a missing required one fails as the kubelet would."""
         from kubernetes.client.exceptions import ApiException
+        reader = self.core.read_namespaced_config_map if kind == "ConfigMap" else self.core.read_namespaced_secret
         try:
-            cm = self.core.read_namespaced_config_map(name, self.namespace)
+            obj = reader(name, self.namespace)
         except ApiException as exc:
             if exc.status == 404 and optional:
                 return None
             if exc.status == 404:
-                raise LivePodError('configmap "%s" not found (the kubelet would keep the pod in ContainerCreating)' % name)
+                raise LivePodError('%s "%s" not found (the kubelet would keep the pod in ContainerCreating)' % (kind.lower(), name))
             raise
-        self.used.append(("ConfigMap", name))
+        self.used.append((kind, name))
+        return obj
+
+    def _configmap(self, name, optional):
+        cm = self._read("ConfigMap", name, optional)
+        if cm is None:
+            return None
         files = dict((k, v.encode("utf-8")) for k, v in (cm.data or {}).items())
         files.update((k, _b64(v)) for k, v in (cm.binary_data or {}).items())
         return files
 
     def _secret(self, name, optional):
-        from kubernetes.client.exceptions import ApiException
-        try:
-            secret = self.core.read_namespaced_secret(name, self.namespace)
-        except ApiException as exc:
-            if exc.status == 404 and optional:
-                return None
-            if exc.status == 404:
-                raise LivePodError('secret "%s" not found (the kubelet would keep the pod in ContainerCreating)' % name)
-            raise
-        self.used.append(("Secret", name))
-        return dict((k, _b64(v)) for k, v in (secret.data or {}).items())
+        secret = self._read("Secret", name, optional)
+        return None if secret is None else dict((k, _b64(v)) for k, v in (secret.data or {}).items())
 
     @staticmethod
     def _items(files, items, what, optional):

@@ -232,6 +232,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+other_workloads:
+  description:
+    - Workloads of the namespace that are not targeted (bundled dependencies such as contour, envoy, minio, postgres,
+      or bare Pods) and whose pods would not pass O(profile). They block enforcing O(profile) on the namespace.
+    - C(securitycontext_fixes) is true when a securityContext alone would make it pass (list it in O(workloads) to
+      harden it too); false when it needs something a securityContext cannot change (a host port, the host
+      network, a hostPath volume, a privileged container).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{workload: DaemonSet/envoy, violations: ["hostPort (container \"envoy\" uses hostPorts 80, 443)"], securitycontext_fixes: false}]
 workloads:
   description: Per targeted workload what was found and what changed.
   returned: always
@@ -349,6 +360,7 @@ import json
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
 from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
@@ -419,6 +431,35 @@ def find_targets(client, params, result):
     return [by_name[w.name] for w in model.workloads() if w.name in by_name]
 
 
+# Checks a securityContext cannot fix: the workload's function depends on them (a host port, the host network, a
+# hostPath volume, a privileged container), so only moving it out of the namespace or a lower level helps.
+STRUCTURAL_CHECKS = ("hostNamespaces", "hostPorts", "hostPathVolumes", "restrictedVolumes", "privileged",
+                     "capabilities_baseline", "windowsHostProcess", "hostProbesAndHostLifecycle", "sysctls", "procMount")
+
+
+def other_workloads(client, namespace, targets, level, version):
+    """Workloads in ``namespace`` that are not among ``targets`` (bundled dependencies: contour, envoy, minio,
+    postgres, a certgen Job, bare Pods) and whose pods would not pass ``level``: ``[{workload, violations,
+    securitycontext_fixes}]``. They block enforcing ``level`` on the namespace whatever is done to Flyte's."""
+    mine = set((o.get("kind"), o["metadata"]["name"]) for o in targets)
+    found = []
+    for kind in sc.SUPPORTED_KINDS + ("Pod",):
+        for obj in client.list(API_VERSIONS.get(kind, "v1"), kind, namespace):
+            obj.setdefault("kind", kind)
+            refs = obj["metadata"].get("ownerReferences") or []
+            if (kind, obj["metadata"]["name"]) in mine or (kind in ("Pod", "Job") and refs):
+                continue   # Flyte's, or made from a controller's template (the controller is checked)
+            if kind == "Job" and (obj.get("status") or {}).get("succeeded") and not (obj.get("status") or {}).get("active"):
+                continue   # a completed Job (certgen) has no running pod for the enforce level to reject
+            meta, spec = ps.pod_template(obj)
+            violations = ps.evaluate(spec, meta, level, version)
+            if violations:
+                found.append({"workload": label(kind, obj["metadata"]["name"]),
+                              "violations": [v.reason for v in violations],
+                              "securitycontext_fixes": not [v for v in violations if v.check_id in STRUCTURAL_CHECKS]})
+    return found
+
+
 class InputError(Exception):
     """Bad input, found before any write; ``option`` names the option."""
 
@@ -472,7 +513,7 @@ def main():
     params = module.params
     namespace = params["namespace"]
     result = dict(changed=False, workloads=[], changed_workloads=[], restart=[], exemptions=[], unmatched_exemptions=[],
-                  compliant=False, layout=None, warnings_from_api=[], backups=[], run_id=None)
+                  compliant=False, layout=None, warnings_from_api=[], backups=[], run_id=None, other_workloads=[])
 
     def fail(msg, option=None, **extra):
         extra.update(result)
@@ -518,6 +559,10 @@ def main():
             errors.append("%s: its pod template is immutable and needs a change (%s); recreate it with a compliant "
                           "securityContext or leave it out of the targets" % (entry["workload"], plan["warning_before"]))
         plans.append((obj, plan, entry))
+    try:
+        result["other_workloads"] = other_workloads(client, namespace, targets, params["profile"], params["version"])
+    except k8s_utils.FlyteK8sError as exc:
+        fail(str(exc))
     result["unmatched_exemptions"] = sc.unmatched_exemptions(options, [p for _o, p, _e in plans])
     for item in result["unmatched_exemptions"]:
         module.warn("exemptions: container %r%s is in none of the targeted workloads" % (

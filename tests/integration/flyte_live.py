@@ -174,6 +174,14 @@ def request(method, path, port=ADMIN_HTTP, headers=None, body=None, timeout=30):
         conn.close()
 
 
+def login_redirect(port=ADMIN_HTTP):
+    """GET /login: (the URL it redirects to without its query, the query as a dict of lists)."""
+    status, headers, body = request("GET", "/login", port=port)
+    assert status in (302, 303, 307), body
+    location = urllib.parse.urlsplit(headers["location"][0])
+    return "%s://%s%s" % (location.scheme, location.netloc, location.path), urllib.parse.parse_qs(location.query)
+
+
 def token(client_id, secret, port=ADMIN_HTTP, scope="all"):
     """POST /oauth2/token (client credentials, HTTP basic auth, as flytekit and propeller send it)."""
     basic = base64.b64encode(("%s:%s" % (client_id, secret)).encode()).decode()

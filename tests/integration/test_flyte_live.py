@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, livepod, flytekit_python, harden_and_serve, request, secret_value, token,
-                        wait_exit, wait_http)
+from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, flytekit_python, harden_and_serve, livepod, login_redirect, request,
+                        secret_value, token, wait_exit, wait_http)
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -102,13 +102,9 @@ def test_propeller_secret_from_the_secret_gets_a_token(live):
 
 
 def test_login_redirects_to_the_registered_keycloak_client(live):
-    status, headers, body = request("GET", "/login")
-    assert status in (302, 303, 307), body
-    location = urllib.parse.urlsplit(headers["location"][0])
-    query = urllib.parse.parse_qs(location.query)
-    assert "%s://%s%s" % (location.scheme, location.netloc, location.path) == live.issuer + "/protocol/openid-connect/auth"
-    assert query["client_id"] == ["flyteadmin"]
-    assert query["redirect_uri"] == [PUBLIC + "/callback"]
+    authorize, query = login_redirect()
+    assert authorize == live.issuer + "/protocol/openid-connect/auth"
+    assert query["client_id"] == ["flyteadmin"] and query["redirect_uri"] == [PUBLIC + "/callback"]
 
 
 def test_cors_headers_from_the_real_server(live):

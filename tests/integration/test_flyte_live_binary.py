@@ -14,14 +14,13 @@ import json
 import shutil
 import socket
 import tempfile
-import urllib.parse
 import uuid
 from pathlib import Path
 
 import pytest
 
 from conftest import install_chart
-from flyte_live import (build_flyte, keycloak_env, livepod, request, secret_value, token, wait_http)
+from flyte_live import (build_flyte, keycloak_env, livepod, login_redirect, request, secret_value, token, wait_http)
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -129,9 +128,7 @@ def test_flyte_start_serves_auth(live_bin):
 
 
 def test_flyte_start_login_uses_the_registered_client(live_bin):
-    status, headers, body = request("GET", "/login")
-    assert status in (302, 303, 307), body
-    query = urllib.parse.parse_qs(urllib.parse.urlsplit(headers["location"][0]).query)
+    _authorize, query = login_redirect()
     assert query["client_id"] == ["flyteadmin"] and query["redirect_uri"] == [PUBLIC + "/callback"]
     oidc = secret_value(live_bin["kube"], NS, "%s-client-secrets" % FULLNAME, "oidc_client_secret")
     assert oidc and oidc != "set-by-the-idp-registration"   # the registration's secret, where flyte-binary reads it

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from flyte_live import harden_and_serve, request, secret_value
+from flyte_live import harden_and_serve, login_redirect, request, secret_value
 
 __metaclass__ = type
 
@@ -89,11 +89,8 @@ def test_token_with_another_audience_is_refused(live):
 
 
 def test_login_redirects_to_keycloak(live):
-    status, headers, body = request("GET", "/login")
-    assert status in (302, 303, 307), body
-    location = urllib.parse.urlsplit(headers["location"][0])
-    query = urllib.parse.parse_qs(location.query)
-    assert "%s://%s%s" % (location.scheme, location.netloc, location.path) == live.issuer + "/protocol/openid-connect/auth"
+    authorize, query = login_redirect()
+    assert authorize == live.issuer + "/protocol/openid-connect/auth"
     assert query["client_id"] == ["flyteadmin"] and query["redirect_uri"] == [PUBLIC + "/callback"]
 
 
