@@ -10,7 +10,7 @@ CLUSTER ?= local
 PYTEST_ARGS ?=
 
 .PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
-        cluster-up cluster-down flyte-build flyte-up demo molecule collection-link ee-check clean
+        cluster-up cluster-down flyte-build flyte-build-bg flyte-up demo molecule collection-link ee-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,8 +21,12 @@ deps: ## Debian packages the tests need (only when missing)
 venv: ## create the cached virtualenv with the pinned tool chain
 	@echo $(VENV)
 
-test: deps unit sanity lint changelog-lint build install-check ee-check integration molecule ## everything CI runs
+test: deps flyte-build-bg unit sanity lint changelog-lint build install-check ee-check integration molecule ## everything CI runs
 	@echo "make test: all steps passed"
+
+flyte-build-bg: ## start the (cached) Flyte server build in the background; the live tests wait for it (flock)
+	@mkdir -p $(BUILD)
+	@nohup bash $(ROOT)/hack/flyte/build.sh > $(BUILD)/flyte-build.log 2>&1 < /dev/null &
 
 unit: ## unit tests (no cluster)
 	cd $(ROOT) && $(VENV)/bin/python -m pytest tests/unit -q $(PYTEST_ARGS)
