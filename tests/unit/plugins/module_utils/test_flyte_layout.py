@@ -362,8 +362,8 @@ def test_hashed_configmap_names_are_followed_from_the_workloads(core_docs):
 
 
 def test_control_plane_without_propeller_writes_no_propeller_config(core_docs):
-    docs = [d for d in core_docs if not (d.get("metadata", {}).get("name") in ("flytepropeller", "flyte-propeller-config",
-                                                                              "flyte-pod-webhook"))]
+    gone = ("flytepropeller", "flyte-propeller-config", "flyte-pod-webhook")
+    docs = [d for d in core_docs if d.get("metadata", {}).get("name") not in gone]
     model = detect(docs)
     assert [loc.object_name for loc in model.locate_all("admin_client")] == ["flyte-scheduler-config"]
 
