@@ -80,6 +80,19 @@ def discover(client, namespace, layout="auto", release_name=None):
     return Target(namespace, model, workloads)
 
 
+def stored_value(client, namespace, location):
+    """The value at a flyte_layout Location inside its YAML document, Secret data decoded (None when absent)."""
+    obj = client.get("v1", location.object_kind, location.object_name, namespace)
+    if obj is None:
+        return None
+    text = ((obj.get("data") or {}).get(location.data_key))
+    if text is not None and location.object_kind == "Secret":
+        text = ey.decode_secret_value(text)
+    if location.path is None:
+        return text
+    return ey.get_value(ey.load(text or "", location.data_key) or {}, location.path)
+
+
 def edits_for(location, value):
     """An ``Edit`` writing ``value`` (or ``DELETE``) at a flyte_layout ``Location``."""
     return Edit(location.object_kind, location.object_name, location.data_key, location.path, value)

@@ -218,6 +218,21 @@ def new_module(argument_spec, **kwargs):
     return AnsibleK8SModule(argument_spec=spec, **kwargs)
 
 
+def add_no_log(module, value):
+    """Have Ansible mask ``value`` in everything the module returns (a secret the module read, not a parameter)."""
+    inner = getattr(module, "_module", module)   # kubernetes.core's AnsibleK8SModule wraps an AnsibleModule
+    inner.no_log_values.add(value)
+
+
+def connect_other(module, kubeconfig=None, context=None):
+    """A read client for another cluster (a control plane seen from a data plane's run); raises FlyteK8sError."""
+    kwargs = dict((k, v) for k, v in (("kubeconfig", kubeconfig), ("context", context)) if v is not None)
+    try:
+        return FlyteK8sClient(module, client=get_api_client(**kwargs))
+    except CoreException as exc:
+        raise FlyteK8sError("cannot connect to %s: %s" % (kubeconfig or "the default cluster", exc))
+
+
 def connect(module):
     """Return a ``FlyteK8sClient`` for the module, failing it with the client's message on error."""
     try:

@@ -146,7 +146,6 @@ backups:
   elements: str
 """
 
-import base64
 import json
 
 from ansible.module_utils.basic import missing_required_lib
@@ -157,25 +156,6 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import embedded
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
-
-
-def _data(obj, key):
-    value = ((obj or {}).get("data") or {}).get(key)
-    if value is not None and (obj or {}).get("kind") == "Secret":
-        value = base64.b64decode(value).decode("utf-8")
-    return value
-
-
-def stored_value(client, namespace, location):
-    """The value at a Location inside its YAML document (None when absent)."""
-    obj = client.get("v1", location.object_kind, location.object_name, namespace)
-    if obj is None:
-        return None
-    obj["kind"] = location.object_kind
-    text = _data(obj, location.data_key)
-    if location.path is None:
-        return text
-    return ey.get_value(ey.load(text or "", location.data_key) or {}, location.path)
 
 
 def default_uris(target, public_url):
@@ -257,7 +237,7 @@ def main():
                                                location.path + (key,), value))
 
         if settings["server_type"] == "Self":
-            secret = p["propeller_client_secret"] or stored_value(client, target.namespace, secret_location)
+            secret = p["propeller_client_secret"] or flyte_config.stored_value(client, target.namespace, secret_location)
             if not p["propeller_client_secret"] and module.check_mode and ac.current_key_error("client_secret", secret):
                 # A real run's flyte_auth_secrets (which runs first) replaces a missing or chart-default secret with a
                 # generated one, then this module hashes it: preview that with a stand-in, so --check shows the run.
@@ -272,7 +252,7 @@ def main():
                 module.fail_json(msg=str(exc), **result)
             masker.add(secret)
             hash_location = target.setting("static_client_secret")
-            stored = stored_value(client, target.namespace, hash_location)
+            stored = flyte_config.stored_value(client, target.namespace, hash_location)
             value, rehashed = ac.choose_hash(secret, stored, p["bcrypt_cost"])
             masker.add(value)
             if stored:

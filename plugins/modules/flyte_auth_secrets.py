@@ -26,6 +26,10 @@ description:
   - Values never appear in the result, the diff or the logs. Secrets are written as C(data) with a merge patch,
     never with a last-applied annotation. Values are compared by content, so check mode reports exactly what a
     run would change.
+  - O(scope=propeller) manages only the propeller's C(client_secret), which is what a data plane (a cluster that
+    runs flytepropeller but not flyteadmin) needs. With O(propeller_secret_source) the value is read, inside the module,
+    from the Secret of the control plane's install on another cluster, and verified against flyteadmin's
+    staticClients hash there before anything is written, so the data plane's propeller is known to authenticate.
   - O(mode=reference) only checks that an existing Secret holds valid keys. O(mode=external_secret) writes
     nothing to the Secrets; instead it returns ExternalSecret objects (external-secrets operator) for them.
 extends_documentation_fragment:
@@ -82,6 +86,35 @@ options:
     description: Key prefix in the external store for O(mode=external_secret).
     type: str
     default: flyte/
+  scope:
+    description: C(all) manages every key authentication needs; C(propeller) only the propeller's C(client_secret) (a data plane).
+    type: str
+    choices: [all, propeller]
+    default: all
+  propeller_secret_source:
+    description:
+      - The control plane whose propeller secret a data plane takes, and whose flyteadmin hash it is verified against.
+        The value is read inside the module and never returned.
+    type: dict
+    suboptions:
+      kubeconfig:
+        description: Kubeconfig file of the control plane's cluster (default, the same cluster).
+        type: raw
+      context:
+        description: Context in that kubeconfig.
+        type: str
+      namespace:
+        description: Namespace of the control plane's Flyte install.
+        type: str
+        required: true
+      layout:
+        description: Layout of the control plane's install.
+        type: str
+        choices: [auto, flyte-core, flyte-binary]
+        default: auto
+      release_name:
+        description: Helm release of a flyte-binary control plane.
+        type: str
   backup_dir:
     description: Directory for a backup record of every Secret before it changes (mode 0600; not in check mode).
     type: path
@@ -104,6 +137,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+propeller_secret_verified:
+  description:
+    - With O(propeller_secret_source), whether the propeller secret verifies against the control plane's flyteadmin
+      hash (C(pending) in check mode when the control plane's run has not written its secret yet); else C(null).
+  returned: always
+  type: str
+  sample: "true"
 keys:
   description: Per key where it lives and what happened (C(kept), C(generated), C(set), C(rotated), C(replaced-invalid), C(missing)).
   returned: always
@@ -152,8 +192,10 @@ def desired_keys(params):
     """``[(key, given value or None, generated?)]`` of the keys to manage."""
     # flyteadmin reads oidc_client_secret at startup whenever authentication is on (auth_context.go), so it is
     # always wanted; it comes from the IdP and is never generated.
-    wanted = [("client_secret", params["propeller_client_secret"], True),
-              ("oidc_client_secret", params["oidc_client_secret"], False)]
+    wanted = [("client_secret", params["propeller_client_secret"], True)]
+    if params.get("scope") == "propeller":
+        return wanted
+    wanted.append(("oidc_client_secret", params["oidc_client_secret"], False))
     names = ["cookie_hash_key", "cookie_block_key"]
     if params["internal_auth_server"]:
         names += ["claim_symmetric_key", "token_rsa_key.pem"]
@@ -195,6 +237,12 @@ def main():
             mode=dict(type="str", choices=["manage", "reference", "external_secret"], default="manage"),
             external_secret_store=dict(type="dict", no_log=False),
             external_secret_prefix=dict(type="str", default="flyte/", no_log=False),
+            scope=dict(type="str", choices=["all", "propeller"], default="all"),
+            propeller_secret_source=dict(type="dict", no_log=False, options=dict(
+                # as kubernetes.core's kubeconfig: an in-memory kubeconfig dict holds credentials
+                kubeconfig=dict(type="raw", no_log=True), context=dict(type="str"), namespace=dict(type="str", required=True),
+                layout=dict(type="str", choices=["auto", "flyte-core", "flyte-binary"], default="auto"),
+                release_name=dict(type="str"))),
             backup_dir=dict(type="path"),
             run_id=dict(type="str"),
         ),
@@ -211,8 +259,17 @@ def main():
     if p["mode"] == "external_secret" and not (p["external_secret_store"] or {}).get("name"):
         module.fail_json(msg="external_secret_store: name is required with mode=external_secret", option="external_secret_store")
     client = k8s_utils.connect(module)
-    result = dict(changed=False, keys=[], restart_required=[], external_secrets=[], backups=[])
+    result = dict(changed=False, keys=[], restart_required=[], external_secrets=[], backups=[],
+                  propeller_secret_verified=None)
     try:
+        if p["propeller_secret_source"]:
+            source_secret, verified = from_control_plane(module, p["propeller_secret_source"], p["propeller_client_secret"])
+            result["propeller_secret_verified"] = verified
+            if source_secret:
+                masker.add(source_secret)
+                k8s_utils.add_no_log(module, source_secret)
+                # a copy: module.params are echoed back as invocation.module_args, and this value is not the user's
+                p = dict(p, propeller_client_secret=source_secret)
         target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
         placement = {}
         for key, setting in KEY_SETTINGS:
@@ -294,6 +351,33 @@ def main():
     except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=masker.mask_text(str(exc)), **result)
     module.exit_json(**result)
+
+
+def from_control_plane(module, source, given):
+    """``(secret, verified)``: the control plane's propeller secret (``given`` wins) and whether it verifies against
+    flyteadmin's staticClients hash there. Fails the module, before any write, when it does not."""
+    try:
+        other = k8s_utils.connect_other(module, source.get("kubeconfig"), source.get("context"))
+    except k8s_utils.FlyteK8sError as exc:
+        raise flyte_config.FlyteConfigError("propeller_secret_source: %s" % exc)
+    target = flyte_config.discover(other, source["namespace"], source["layout"], source.get("release_name"))
+    location = target.setting("propeller_client_secret")
+    secret = given or _decode(other.get("v1", location.object_kind, location.object_name, source["namespace"]),
+                              location.data_key)
+    hash_location = target.setting("static_client_secret")
+    stored = flyte_config.stored_value(other, source["namespace"], hash_location)
+    if not secret or ac.current_key_error("client_secret", secret) or not stored:
+        if module.check_mode:
+            return None, "pending"   # the control plane's own run writes both first
+        raise flyte_config.FlyteConfigError(
+            "propeller_secret_source: the control plane in namespace %s has no usable propeller secret and hash yet; "
+            "harden it first (same run: list it in the inventory)" % source["namespace"])
+    if not ac.verify(secret, stored):
+        raise flyte_config.FlyteConfigError(
+            "propeller_client_secret: does not verify against flyteadmin's staticClients hash in %s %s on the control "
+            "plane; flytepropeller would be refused (401). Nothing was written"
+            % (hash_location.object_kind, hash_location.object_name))
+    return secret, "true"
 
 
 def external_secrets(params, placement, wanted):

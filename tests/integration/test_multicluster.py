@@ -61,3 +61,47 @@ def test_control_plane_data_plane_and_a_broken_cluster(cluster, second_cluster, 
     assert yaml.safe_load(admin["data"]["server.yaml"])["server"]["security"]["allowedOrigins"] == ["https://flyte.example.com"]
     # One run id for the whole run.
     assert len(set(s["run_id"] for s in summaries.values())) == 1
+
+
+def test_split_install_gets_one_propeller_secret_verified_against_flyteadmin(cluster, second_cluster, tmp_path):
+    """Issue 17: control plane and data plane on two clusters, authentication on. The control plane's run makes the
+    propeller secret and flyteadmin's hash; the data plane's run takes that secret from the control plane's cluster
+    (inside the module, never as a variable) and verifies it against the hash before writing it."""
+    import base64
+    from pathlib import Path
+    import bcrypt
+    install_chart(cluster, NAMESPACE, "flyte-core", ["values-eks.yaml", "values-controlplane.yaml"], tmp_path)
+    install_chart(second_cluster, NAMESPACE, "flyte-core", ["values-eks.yaml", "values-dataplane.yaml"], tmp_path)
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"flyte_clusters": {"hosts": {
+        "control": {"flytesec_kubeconfig": str(cluster.kubeconfig)},
+        "data": {"flytesec_kubeconfig": str(second_cluster.kubeconfig)}}}}))
+    reports = tmp_path / "reports"
+    extra = {"flytesec_target_hosts": "flyte_clusters", "flytesec_namespace": NAMESPACE,
+             "flytesec_state_root": str(tmp_path / "state"), "flytesec_pod_security": False,
+             "flytesec_fleet_report_dir": str(reports),
+             "auth_public_url": "https://flyte-api.example.com",
+             "auth_oidc": {"base_url": "https://idp.example.com/realms/flyte", "client_id": "flyteadmin"},
+             "auth_oidc_client_secret": "split-oidc-client-secret"}
+    harden = Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml"
+    result = run_playbook(harden, cluster.kubeconfig, extra, inventory=inventory)
+    assert result.rc == 0, result.stdout[-4000:]
+
+    def secret(c):
+        data = json.loads(c.kubectl("-n", NAMESPACE, "get", "secret", "flyte-secret-auth", "-o", "json").stdout)["data"]
+        return base64.b64decode(data["client_secret"]).decode()
+    control_secret, data_secret = secret(cluster), secret(second_cluster)
+    assert data_secret == control_secret and data_secret != "foobar"
+    server = yaml.safe_load(json.loads(cluster.kubectl("-n", NAMESPACE, "get", "configmap", "flyte-admin-base-config", "-o",
+                                                       "json").stdout)["data"]["server.yaml"])
+    stored = server["auth"]["appAuth"]["selfAuthServer"]["staticClients"]["flytepropeller"]["client_secret"]
+    assert bcrypt.checkpw(data_secret.encode(), base64.b64decode(stored))
+    summaries = dict((s["cluster"], s) for s in json.loads(sorted(reports.glob("*-clusters.json"))[-1].read_text()))
+    assert summaries["data"]["areas"]["auth"]["data_plane_secret_verified"] == "true"
+    assert "Deployment/flytepropeller" in summaries["data"]["areas"]["rollout"]["restarted"]
+    assert data_secret not in result.stdout
+
+    rerun = run_playbook(harden, cluster.kubeconfig, extra, inventory=inventory)
+    assert rerun.rc == 0, rerun.stdout[-4000:]
+    assert rerun.changed("control") == 0 and rerun.changed("data") == 0, \
+        [(h, n) for h in ("control", "data") for n, r in rerun.tasks(h) if r.get("changed")]
