@@ -105,3 +105,18 @@ def test_split_install_gets_one_propeller_secret_verified_against_flyteadmin(clu
     assert rerun.rc == 0, rerun.stdout[-4000:]
     assert rerun.changed("control") == 0 and rerun.changed("data") == 0, \
         [(h, n) for h in ("control", "data") for n, r in rerun.tasks(h) if r.get("changed")]
+
+
+def test_a_data_plane_alone_says_what_it_needs(second_cluster, tmp_path):
+    """Without its control plane in the inventory and without auth_propeller_client_secret, a data plane's run stops
+    before it writes a propeller secret, and says what to give (runs after the split test, on its data plane)."""
+    from pathlib import Path
+    extra = {"flytesec_namespace": NAMESPACE, "flytesec_state_root": str(tmp_path / "state"), "flytesec_pod_security": False,
+             "flytesec_audit": False,
+             "auth_public_url": "https://flyte-api.example.com",
+             "auth_oidc": {"base_url": "https://idp.example.com/realms/flyte", "client_id": "flyteadmin"}}
+    harden = Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml"
+    result = run_playbook(harden, second_cluster.kubeconfig, extra)
+    assert result.rc != 0
+    failed = [r for _n, r in result.tasks() if r.get("failed")]
+    assert "list its control plane in the inventory" in json.dumps(failed[0].get("msg")), failed[0].get("msg")
