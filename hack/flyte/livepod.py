@@ -35,7 +35,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -67,7 +66,6 @@ class Volumes:
         self.core = core
         self.namespace = namespace
         self.root = Path(root)
-        self.used = []   # (kind, name) of every ConfigMap/Secret read
 
     def _read(self, kind, name, optional):
         """The object, or None when it is missing and ``optional``; a missing required one fails as the kubelet would."""
@@ -81,7 +79,6 @@ class Volumes:
             if exc.status == 404:
                 raise LivePodError('%s "%s" not found (the kubelet would keep the pod in ContainerCreating)' % (kind.lower(), name))
             raise
-        self.used.append((kind, name))
         return obj
 
     def _configmap(self, name, optional):
@@ -462,20 +459,6 @@ def nest(flat):
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return out
-
-
-def wait_port(port, proc=None, timeout=120.0, host="127.0.0.1"):
-    """Wait until ``host:port`` accepts connections; fail early if ``proc`` exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return True
-        except OSError:
-            time.sleep(0.3)
-    return False
 
 
 def free_port():
