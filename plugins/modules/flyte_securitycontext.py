@@ -61,6 +61,20 @@ options:
       - Harden the Deployments, StatefulSets, DaemonSets, Jobs and CronJobs of O(namespace) that match this label
         selector (for example C(app.kubernetes.io/part-of=flyte)). Jobs created by a CronJob are left out.
     type: str
+  extra_workloads:
+    description:
+      - More workloads to harden besides the targets, as C(Kind/name), for example the bundled dependencies of a
+        sandbox install (C(Deployment/minio), C(Deployment/postgres)) that a securityContext can make compliant.
+      - Each must exist in O(namespace).
+    type: list
+    elements: str
+    default: []
+  enforce_level:
+    description:
+      - The Pod Security level the namespace will enforce, at which RV(other_workloads) is evaluated. Defaults to
+        O(profile).
+    type: str
+    choices: [restricted, baseline, privileged]
   profile:
     description: Pod Security Standards profile the workloads must pass.
     type: str
@@ -431,6 +445,27 @@ def find_targets(client, params, result):
     return [by_name[w.name] for w in model.workloads() if w.name in by_name]
 
 
+def find_extra(client, params, targets):
+    """The O(extra_workloads) objects not already among ``targets``. Raises InputError on a bad or missing one."""
+    mine = set((o.get("kind"), o["metadata"]["name"]) for o in targets)
+    found = []
+    for text in params["extra_workloads"]:
+        try:
+            kind, name = parse_workload(text)
+        except ValueError as exc:
+            raise InputError("extra_workloads", "extra_workloads: %s" % str(exc).replace("workloads: ", "", 1))
+        if (kind, name) in mine:
+            continue
+        obj = client.get(API_VERSIONS[kind], kind, name, params["namespace"])
+        if obj is None:
+            raise InputError("extra_workloads", "extra_workloads: %s not found in namespace %s" % (
+                label(kind, name), params["namespace"]))
+        obj.setdefault("kind", kind)
+        mine.add((kind, name))
+        found.append(obj)
+    return found
+
+
 # Checks a securityContext cannot fix: the workload's function depends on them (a host port, the host network, a
 # hostPath volume, a privileged container), so only moving it out of the namespace or a lower level helps.
 STRUCTURAL_CHECKS = ("hostNamespaces", "hostPorts", "hostPathVolumes", "restrictedVolumes", "privileged",
@@ -479,6 +514,8 @@ def main():
         release_name=dict(type="str"),
         workloads=dict(type="list", elements="str"),
         label_selector=dict(type="str"),
+        extra_workloads=dict(type="list", elements="str", default=[]),
+        enforce_level=dict(type="str", choices=["restricted", "baseline", "privileged"]),
         profile=dict(type="str", default="restricted", choices=list(sc.PROFILES)),
         version=dict(type="str", default="latest"),
         run_as_user=dict(type="int"),
@@ -536,6 +573,7 @@ def main():
         if client.get("v1", "Namespace", namespace) is None:
             fail("namespace: namespace %s not found" % namespace, option="namespace")
         targets = find_targets(client, params, result)
+        targets += find_extra(client, params, targets)
     except InputError as exc:
         fail(str(exc), option=exc.option)
     except k8s_utils.FlyteK8sError as exc:
@@ -560,7 +598,8 @@ def main():
                           "securityContext or leave it out of the targets" % (entry["workload"], plan["warning_before"]))
         plans.append((obj, plan, entry))
     try:
-        result["other_workloads"] = other_workloads(client, namespace, targets, params["profile"], params["version"])
+        result["other_workloads"] = other_workloads(client, namespace, targets, params["enforce_level"] or params["profile"],
+                                                    params["version"])
     except k8s_utils.FlyteK8sError as exc:
         fail(str(exc))
     result["unmatched_exemptions"] = sc.unmatched_exemptions(options, [p for _o, p, _e in plans])

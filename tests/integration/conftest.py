@@ -255,10 +255,11 @@ def second_cluster(cluster):
     _run_script("down.sh", "--name", name)
 
 
-def install_chart(cluster, namespace, chart, values_files, workdir):
+def install_chart(cluster, namespace, chart, values_files, workdir, set_values=None):
     """Render an upstream chart (../shared/fixtures/charts) with helm and apply it to ``namespace`` server-side.
 
-    ``values_files`` are names of files inside the chart (for example values-eks.yaml, values-dataplane.yaml).
+    ``values_files`` are names of files inside the chart (for example values-eks.yaml, values-dataplane.yaml);
+    ``set_values`` a dict for ``--set`` (the placeholders of values-gcp.yaml, say).
     The charts are copied to ``workdir`` first: helm dependency build writes into the chart.
     """
     import shutil
@@ -272,6 +273,8 @@ def install_chart(cluster, namespace, chart, values_files, workdir):
            "--api-versions", "apiextensions.k8s.io/v1/CustomResourceDefinition"]
     for values in values_files:
         cmd += ["-f", str(charts / chart / values)]
+    for key, value in sorted((set_values or {}).items()):
+        cmd += ["--set-string", "%s=%s" % (key, value)]
     rendered = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     # From scratch, like flyte-up.sh --fresh: objects left by an earlier run (a config-hash annotation) change the outcome.
     cluster.kubectl("delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=300s")

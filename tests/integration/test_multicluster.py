@@ -84,6 +84,14 @@ def test_split_install_gets_one_propeller_secret_verified_against_flyteadmin(clu
              "auth_oidc": {"base_url": "https://idp.example.com/realms/flyte", "client_id": "flyteadmin"},
              "auth_oidc_client_secret": "split-oidc-client-secret"}
     harden = Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml"
+    # --check first: the data plane cannot verify a secret the control plane has not written yet, and says so
+    checked = run_playbook(harden, cluster.kubeconfig, extra, inventory=inventory, check=True, diff=True)
+    assert checked.rc == 0, checked.stdout[-4000:]
+    summaries = dict((s["cluster"], s) for s in json.loads(sorted(reports.glob("*-clusters.json"))[-1].read_text()))
+    assert summaries["data"]["areas"]["auth"]["data_plane_secret_verified"] == "pending"
+    assert summaries["data"]["check_mode"] and summaries["data"]["status"] == "ok"
+    for report in reports.glob("*-clusters.json"):
+        report.unlink()
     result = run_playbook(harden, cluster.kubeconfig, extra, inventory=inventory)
     assert result.rc == 0, result.stdout[-4000:]
 
