@@ -114,6 +114,14 @@ def make_record(obj, run_id=None, omit_secret_data=False, now=None):
     return record
 
 
+def absent_record(api_version, kind, name, namespace=None, run_id=None, now=None):
+    """Record that ``kind`` ``namespace/name`` did not exist before the run created it: restoring it deletes it."""
+    return {"format": FORMAT, "run_id": run_id or new_run_id(), "timestamp": _timestamp(now),
+            "apiVersion": api_version, "kind": kind, "namespace": namespace, "name": name, "uid": None,
+            "resourceVersion": None, "labels": {}, "annotations": {}, "data_keys": [], "restorable": True,
+            "reason": None, "absent": True, "object": None}
+
+
 def _omit_secret_data(record):
     body = record["object"]
     for field in SECRET_FIELDS:
@@ -127,7 +135,7 @@ def _omit_secret_data(record):
 
 def holds_secret_data(record):
     """True when the record carries the data of a Secret."""
-    return record.get("kind") == "Secret" and any(record["object"].get(field) for field in SECRET_FIELDS)
+    return record.get("kind") == "Secret" and any((record.get("object") or {}).get(field) for field in SECRET_FIELDS)
 
 
 # ------------------------------------------------------------------------------------------------------- files

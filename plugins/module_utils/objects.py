@@ -42,17 +42,25 @@ def differences(current, desired):
     return changed
 
 
-def ensure(client, desired):
-    """Create or merge-patch ``desired`` when needed; return (action, before) with action None, create or update."""
+def ensure(client, desired, writer=None):
+    """Create or merge-patch ``desired`` when needed; return (action, before) with action None, create or update.
+
+    ``writer`` (an ``apply.Writer``) backs up and writes; without it the client writes directly."""
     meta = desired["metadata"]
     current = client.get(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"))
     if current is None:
-        client.create(desired["apiVersion"], desired["kind"], desired, meta.get("namespace"))
+        if writer is not None:
+            writer.create(desired)
+        else:
+            client.create(desired["apiVersion"], desired["kind"], desired, meta.get("namespace"))
         return "create", None
     changed = differences(current, desired)
     if not changed:
         return None, current
     patch = dict((k, v) for k, v in desired.items() if k not in TOP_LEVEL)
     patch["metadata"] = dict((k, meta[k]) for k in ("labels", "annotations") if meta.get(k))
-    client.patch(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"), patch, patch_type="merge")
+    if writer is not None:
+        writer.patch(current, patch, api_version=desired["apiVersion"], kind=desired["kind"])
+    else:
+        client.patch(desired["apiVersion"], desired["kind"], meta["name"], meta.get("namespace"), patch, patch_type="merge")
     return "update", current

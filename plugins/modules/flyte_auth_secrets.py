@@ -333,6 +333,9 @@ def main():
                         "metadata": {"name": name, "namespace": p["namespace"],
                                      "labels": {"app.kubernetes.io/managed-by": "flytesec.hardening"}},
                         "data": data}
+                if p["backup_dir"] and not module.check_mode:   # restore deletes the Secret this run created
+                    result["backups"].append(bk.write_record(p["backup_dir"], bk.absent_record(
+                        "v1", "Secret", name, p["namespace"], p["run_id"])))
                 client.create("v1", "Secret", body, p["namespace"])
             else:
                 if p["backup_dir"] and not module.check_mode:

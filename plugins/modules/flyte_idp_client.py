@@ -48,6 +48,7 @@ description:
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -274,6 +275,8 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entra, idp_google, idp_keycloak, idp_okta
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
@@ -282,18 +285,17 @@ URL_ENV = {"keycloak": "KEYCLOAK_URL", "okta": "OKTA_ORG_URL"}
 PROVIDERS = {"keycloak": idp_keycloak, "okta": idp_okta, "entra": idp_entra, "google": idp_google}
 
 
-def write_secret(client, namespace, name, key, value):
-    """Put ``value`` into Secret ``name`` key ``key`` (created if missing); True when it changed."""
+def write_secret(writer, namespace, name, key, value):
+    """Put ``value`` into Secret ``name`` key ``key`` (created if missing) through ``writer``; True when it changed."""
     encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
-    current = client.get("v1", "Secret", name, namespace)
+    current = writer.client.get("v1", "Secret", name, namespace)
     if current is not None and (current.get("data") or {}).get(key) == encoded:
         return False
     if current is None:
-        client.create("v1", "Secret", {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                                       "metadata": {"name": name, "namespace": namespace},
-                                       "data": {key: encoded}}, namespace)
+        writer.create({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                       "metadata": {"name": name, "namespace": namespace}, "data": {key: encoded}})
     else:
-        client.patch("v1", "Secret", name, namespace, {"data": {key: encoded}}, patch_type="merge")
+        writer.patch(current, {"data": {key: encoded}}, api_version="v1", kind="Secret")
     return True
 
 
@@ -348,6 +350,8 @@ def main():
             logout_redirect_uri=dict(type="str"),
             rotate_secret=dict(type="bool", default=False),
             secrets_namespace=dict(type="str", no_log=False),
+            backup_dir=dict(type="path"),
+            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -389,7 +393,8 @@ def main():
                     encoded = base64.b64encode(value.encode("utf-8")).decode("ascii")
                     changed = not (current and (current.get("data") or {}).get(key) == encoded)
                 else:
-                    changed = write_secret(k8s, p["secrets_namespace"], name, key, value)
+                    changed = write_secret(apply.Writer(k8s, False, p["backup_dir"], p["run_id"]),
+                                           p["secrets_namespace"], name, key, value)
                 if changed:
                     result["secrets_written"].append("Secret/%s %s" % (name, key))
                     result["changes"].append("Secret %s/%s key %s: client secret of %s" % (
@@ -400,7 +405,7 @@ def main():
         result["changed"] = bool(result["changes"])
         if module._diff:
             result["diff"] = reg.diffs
-    except (IdpError, k8s_utils.FlyteK8sError) as exc:
+    except (IdpError, k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=str(exc), **result)
     module.exit_json(**result)
 

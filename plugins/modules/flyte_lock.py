@@ -47,6 +47,11 @@ options:
     description: Identity of this run, written as the Lease's C(holderIdentity).
     type: str
     required: true
+  backup_dir:
+    description:
+      - Directory for the run's backups. Taking the lock records the Lease as it was (or that it did not exist), so
+        P(flytesec.hardening.flyte_restore#module) puts it back or deletes it.
+    type: path
   lease_duration:
     description: Seconds after the last take or renewal when the Lease counts as abandoned.
     type: int
@@ -92,6 +97,7 @@ waited:
 
 import time
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import lease as lk
 
@@ -106,6 +112,7 @@ def main():
             lease_duration=dict(type="int", default=1800),
             wait_timeout=dict(type="int", default=600),
             wait_sleep=dict(type="int", default=5),
+            backup_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -139,6 +146,9 @@ def main():
                     break
                 body = lk.acquire_body(current, ns, identity, p["lease_duration"], name=name)
                 try:
+                    if p["backup_dir"]:   # restore.yml deletes a Lease the run created, or puts back the one it took
+                        bk.write_record(p["backup_dir"], bk.absent_record(lk.API_VERSION, "Lease", name, ns, identity)
+                                        if current is None else bk.make_record(dict(current, kind="Lease"), run_id=identity))
                     if current is None:
                         client.create(lk.API_VERSION, "Lease", body, ns)
                     else:
@@ -158,7 +168,7 @@ def main():
                         % (ns, name, held_by, lk.format_time(expires) if expires else "unknown", p["wait_timeout"]),
                     holder=held_by, waited=round(time.time() - started, 1))
             time.sleep(p["wait_sleep"])
-    except k8s_utils.FlyteK8sError as exc:
+    except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=str(exc), **result)
     result["waited"] = round(time.time() - started, 1)
     module.exit_json(**result)

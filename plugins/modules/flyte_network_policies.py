@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -60,6 +61,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+backups:
+  description: Backup files written (with O(backup_dir)); a policy created is recorded as absent, so restore deletes it.
+  returned: always
+  type: list
+  elements: str
 policies:
   description: The policies written (or already as wanted), as C(namespace/name).
   returned: always
@@ -73,6 +79,8 @@ changed_policies:
 """
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import netpol
 
@@ -97,6 +105,8 @@ def main():
             flyte_config.FLYTE_TARGET_ARG_SPEC,
             peers=dict(type="dict", default={}),
             project_namespaces=dict(type="list", elements="str", default=[]),
+            backup_dir=dict(type="path"),
+            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -105,7 +115,8 @@ def main():
     if unknown:
         module.fail_json(msg="peers: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(sorted(netpol.DEFAULTS))))
     client = k8s_utils.connect(module)
-    result = dict(changed=False, policies=[], changed_policies=[])
+    result = dict(changed=False, policies=[], changed_policies=[], backups=[])
+    writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
     try:
         target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
         endpoints = [] if p["peers"].get("apiserver_cidrs") else apiserver_endpoints(client)
@@ -120,17 +131,19 @@ def main():
             result["policies"].append(label)
             current = client.get(NETPOL, "NetworkPolicy", name, ns)
             if current is None:
-                client.create(NETPOL, "NetworkPolicy", policy, ns)
+                writer.create(dict(policy, apiVersion=NETPOL, kind="NetworkPolicy"))
             elif netpol.comparable(current.get("spec")) != netpol.comparable(policy["spec"]) or \
                     any((current["metadata"].get("labels") or {}).get(k) != v for k, v in netpol.MANAGED.items()):
-                client.patch(NETPOL, "NetworkPolicy", name, ns,
-                             {"metadata": {"labels": netpol.MANAGED}, "spec": policy["spec"]}, patch_type="merge")
+                writer.patch(current, {"metadata": {"labels": netpol.MANAGED}, "spec": policy["spec"]},
+                             api_version=NETPOL, kind="NetworkPolicy")
             else:
                 continue
             result["changed_policies"].append(label)
-    except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError) as exc:
+    except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError, bk.BackupError) as exc:
+        result["backups"] = writer.backups
         module.fail_json(msg=str(exc), **result)
     result["changed"] = bool(result["changed_policies"])
+    result["backups"] = writer.backups
     module.exit_json(**result)
 
 

@@ -20,6 +20,7 @@ description:
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -46,6 +47,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+backups:
+  description: Backup files written (with O(backup_dir)); an object created is recorded as absent, so restore deletes it.
+  returned: always
+  type: list
+  elements: str
 objects:
   description: Each object with the action taken (C(create), C(update) or C(none)).
   returned: always
@@ -54,12 +60,15 @@ objects:
   sample: [{kind: PeerAuthentication, namespace: flyte, name: default, action: none}]
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 
 
 def main():
-    module = k8s_utils.new_module(argument_spec=dict(definitions=dict(type="list", elements="dict", required=True)),
+    module = k8s_utils.new_module(argument_spec=dict(definitions=dict(type="list", elements="dict", required=True),
+                                                     backup_dir=dict(type="path"), run_id=dict(type="str")),
                                   supports_check_mode=True)
     result = dict(changed=False, objects=[])
     diffs = []
@@ -68,10 +77,11 @@ def main():
         if not (obj.get("apiVersion") and obj.get("kind") and meta.get("name")):
             module.fail_json(msg="definitions[%d]: apiVersion, kind and metadata.name are required" % index, **result)
     client = k8s_utils.connect(module)
+    writer = apply.Writer(client, module.check_mode, module.params["backup_dir"], module.params["run_id"])
     try:
         for obj in module.params["definitions"]:
             meta = obj["metadata"]
-            action, before = objects.ensure(client, obj)
+            action, before = objects.ensure(client, obj, writer)
             result["objects"].append(dict(kind=obj["kind"], namespace=meta.get("namespace"), name=meta["name"],
                                           action=action or "none"))
             if action:
@@ -80,9 +90,10 @@ def main():
                                   after_header="%s/%s" % (obj["kind"], meta["name"]),
                                   before=dict((k, (before or {}).get(k)) for k in fields) if before else {},
                                   after=dict((k, obj[k]) for k in fields)))
-    except k8s_utils.FlyteK8sError as exc:
+    except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=str(exc), **result)
     result["changed"] = bool(diffs)
+    result["backups"] = writer.backups
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

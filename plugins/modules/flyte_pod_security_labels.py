@@ -21,6 +21,7 @@ description:
     tells, without changing anything, whether the running pods would pass an enforce level."
 extends_documentation_fragment:
   - flytesec.hardening.attributes
+  - flytesec.hardening.backup
   - kubernetes.core.k8s_auth_options
 attributes:
   check_mode:
@@ -86,6 +87,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+backups:
+  description: Backup files written (with O(backup_dir)), one per namespace changed.
+  returned: always
+  type: list
+  elements: str
 namespaces:
   description: Per namespace the Pod Security labels before and after and the API server's warnings.
   returned: always
@@ -115,6 +121,8 @@ warnings_from_api:
   elements: dict
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 
@@ -154,6 +162,8 @@ def main():
             audit_version=dict(type="str"),
             warn=dict(type="str", choices=list(ps.LEVELS)),
             warn_version=dict(type="str"),
+            backup_dir=dict(type="path"),
+            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -167,6 +177,7 @@ def main():
         module.fail_json(msg="namespaces: give namespaces or namespace_selector", **result)
 
     client = k8s_utils.connect(module)
+    writer = apply.Writer(client, module.check_mode, params["backup_dir"], params["run_id"])
     targets = []
     try:
         for name in dict.fromkeys(params["namespaces"]):
@@ -195,8 +206,8 @@ def main():
             continue
         seen = len(client.warnings)
         try:
-            client.patch("v1", "Namespace", name, None, {"metadata": {"labels": patch}}, patch_type="merge")
-        except k8s_utils.FlyteK8sError as exc:
+            writer.patch(obj, {"metadata": {"labels": patch}}, api_version="v1", kind="Namespace")
+        except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
             result["warnings_from_api"] = client.warnings
             module.fail_json(msg=str(exc), **result)
         entry["warnings"] = [w["warning"] for w in client.warnings[seen:]]
@@ -207,6 +218,7 @@ def main():
     if module._diff:
         result["diff"] = diffs
     result["warnings_from_api"] = client.warnings
+    result["backups"] = writer.backups
     module.exit_json(**result)
 
 

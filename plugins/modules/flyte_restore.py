@@ -16,6 +16,10 @@ description:
     an object, and puts each object back to its first record of that run (its state before the run).
   - ConfigMaps, Secrets and workloads are restored with a JSON merge patch of their data, spec, labels and annotations,
     so the restored fields equal the backup byte for byte; an object the run deleted is created again.
+  - An object the run created (recorded as absent before it) is deleted; the run's Lease too, unless another run
+    holds it.
+  - Namespaces go first, so that their Pod Security labels are back before the restored workloads roll out (a
+    restored pod template the namespace still enforced C(restricted) on would be refused); deletions go last.
   - Secret values never appear in the result or the diff.
 extends_documentation_fragment:
   - flytesec.hardening.attributes
@@ -36,7 +40,7 @@ options:
     type: str
     required: true
   namespace:
-    description: Restore only objects of this namespace.
+    description: Restore only objects of this namespace, the Namespace itself and cluster-scoped objects (ClusterRoles).
     type: str
   kinds:
     description: Restore only objects of these kinds (for example C(ConfigMap)).
@@ -57,6 +61,11 @@ restored:
   returned: always
   type: list
   elements: str
+deleted:
+  description: Objects the run had created, deleted (or, in check mode, that would be), as C(Kind/namespace/name).
+  returned: always
+  type: list
+  elements: str
 unchanged:
   description: Objects that already equal their backup.
   returned: always
@@ -68,6 +77,12 @@ import os
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+
+
+def order(item):
+    """Namespaces first (their Pod Security labels before the workloads), then the rest, deletions last."""
+    (api_version, kind, namespace, name), record = item
+    return (2 if record.get("absent") else 0 if kind == "Namespace" else 1, kind, namespace or "", name, api_version)
 
 
 def main():
@@ -85,31 +100,46 @@ def main():
     if not os.path.isdir(run_dir):
         module.fail_json(msg="run_id: no backups of run %s under backup_dir %s" % (p["run_id"], p["backup_dir"]))
     try:
-        records = bk.load_records(p["backup_dir"], namespace=p["namespace"], run_id=p["run_id"])
+        records = bk.load_records(p["backup_dir"], run_id=p["run_id"])
     except bk.BackupError as exc:
         module.fail_json(msg=str(exc))
     first = {}
     for record in records:
+        if p["namespace"] and record.get("namespace") not in (None, p["namespace"]):
+            continue
+        if p["namespace"] and record["kind"] == "Namespace" and record["name"] != p["namespace"]:
+            continue
         first.setdefault((record["apiVersion"], record["kind"], record.get("namespace"), record["name"]), record)
     if p["kinds"]:
         first = dict((key, r) for key, r in first.items() if r["kind"] in p["kinds"])
     client = k8s_utils.connect(module)
-    result = dict(changed=False, restored=[], unchanged=[])
+    result = dict(changed=False, restored=[], deleted=[], unchanged=[])
     try:
-        for (api_version, kind, namespace, name), record in sorted(first.items(), key=lambda item: str(item[0])):
+        for (api_version, kind, namespace, name), record in sorted(first.items(), key=order):
             label = "%s/%s/%s" % (kind, namespace or "-", name)
             if not record.get("restorable", True):
                 module.fail_json(msg="%s: %s" % (label, record.get("reason")), **result)
             current = client.get(api_version, kind, name, namespace)
-            if current is None:
+            if record.get("absent"):
+                if current is None:
+                    result["unchanged"].append(label)
+                    continue
+                holder = (current.get("spec") or {}).get("holderIdentity") if kind == "Lease" else None
+                if holder and holder != p["run_id"]:
+                    module.warn("%s: held by run %s, left in place" % (label, holder))
+                    continue
+                client.delete(api_version, kind, name, namespace)
+                result["deleted"].append(label)
+            elif current is None:
                 client.create(api_version, kind, bk.restore_body(record), namespace)
+                result["restored"].append(label)
             else:
                 patch = bk.restore_patch(record, current)
                 if not patch:
                     result["unchanged"].append(label)
                     continue
                 client.patch(api_version, kind, name, namespace, patch, patch_type="merge")
-            result["restored"].append(label)
+                result["restored"].append(label)
             result["changed"] = True
     except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=str(exc), **result)

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, flytesec maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one way a module writes an object.
+
+``Writer`` wraps a ``k8s.FlyteK8sClient``. For every write it:
+
+* keeps what restores it first: a backup record of the object as read before a patch, or an *absent* record
+  before a create (``flyte_restore`` then deletes the object it created);
+* writes with a precondition: a merge or strategic merge patch carries the ``resourceVersion`` that was read, so
+  an edit made by someone else in between fails with 409 Conflict instead of being overwritten;
+* records what it wrote (``changed``), for the module's result.
+
+In check mode the client sends server-side dry runs and no backup file is written.
+"""
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+
+PRECONDITION_PATCH_TYPES = ("merge", "strategic")
+
+
+class Writer:
+    """Backup, precondition, write. ``check_mode``: dry runs only, no backup files."""
+
+    def __init__(self, client, check_mode=False, backup_dir=None, run_id=None):
+        self.client = client
+        self.check_mode = check_mode
+        self.backup_dir = backup_dir
+        self.run_id = run_id or bk.new_run_id()
+        self.backups = []
+        self.changed = []
+
+    def _keep(self, record):
+        if self.backup_dir and not self.check_mode:
+            self.backups.append(bk.write_record(self.backup_dir, record))
+
+    def create(self, body):
+        """Create ``body`` (a full object with apiVersion, kind, metadata.name), recording that it did not exist."""
+        meta = body["metadata"]
+        self._keep(bk.absent_record(body["apiVersion"], body["kind"], meta["name"], meta.get("namespace"), self.run_id))
+        created = self.client.create(body["apiVersion"], body["kind"], body, meta.get("namespace"))
+        self.changed.append(label(body["kind"], meta.get("namespace"), meta["name"]))
+        return created
+
+    def patch(self, current, patch, patch_type="merge", api_version=None, kind=None):
+        """Patch the object ``current`` (as read) with ``patch``; backed up first, refused if it changed since."""
+        current = dict(current)
+        current["apiVersion"] = api_version or current.get("apiVersion")
+        current["kind"] = kind or current.get("kind")
+        meta = current["metadata"]
+        self._keep(bk.make_record(current, run_id=self.run_id))
+        body = patch
+        version = meta.get("resourceVersion")
+        if version and patch_type in PRECONDITION_PATCH_TYPES:
+            body = copy.deepcopy(patch)
+            body.setdefault("metadata", {})["resourceVersion"] = version
+        result = self.client.patch(current["apiVersion"], current["kind"], meta["name"], meta.get("namespace"), body,
+                                   patch_type=patch_type)
+        self.changed.append(label(current["kind"], meta.get("namespace"), meta["name"]))
+        return result
+
+
+def label(kind, namespace, name):
+    return "%s/%s/%s" % (kind, namespace or "-", name)
