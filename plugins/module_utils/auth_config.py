@@ -36,9 +36,12 @@ except ImportError:  # pragma: no cover
 
 BCRYPT_IMPORT_ERROR = None
 try:
-    import bcrypt
+    # passlib's bcrypt handler (libpass provides the passlib import; Ansible's password_hash filter uses it too),
+    # on the bcrypt backend
+    import bcrypt  # noqa: F401  pylint: disable=unused-import
+    from passlib.hash import bcrypt as bcrypt_handler
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
-    bcrypt = None
+    bcrypt_handler = None
     BCRYPT_IMPORT_ERROR = traceback.format_exc()
 
 CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -213,18 +216,18 @@ def check_client_secret(secret, option="propeller_client_secret"):
 def verify(secret, stored):
     """True when ``stored`` (base64 of a bcrypt hash) is a hash of ``secret``."""
     raw = decode_hash(stored)
-    if raw is None or bcrypt is None:
+    if raw is None or bcrypt_handler is None:
         return False
     try:
-        return bcrypt.checkpw(secret.encode("utf-8"), raw.encode("ascii"))
-    except ValueError:
+        return bcrypt_handler.verify(secret, raw)
+    except (ValueError, TypeError):
         return False
 
 
 def hash_secret(secret, cost=DEFAULT_BCRYPT_COST):
     """base64 of a new bcrypt hash of ``secret`` (the value flyteadmin's static client wants)."""
-    hashed = bcrypt.hashpw(secret.encode("utf-8"), bcrypt.gensalt(rounds=cost))
-    return base64.b64encode(hashed).decode("ascii")
+    hashed = bcrypt_handler.using(rounds=cost, ident="2b").hash(secret)
+    return base64.b64encode(hashed.encode("ascii")).decode("ascii")
 
 
 def choose_hash(secret, stored, cost=DEFAULT_BCRYPT_COST):

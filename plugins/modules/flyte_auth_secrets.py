@@ -171,6 +171,7 @@ import base64
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
@@ -326,6 +327,8 @@ def main():
             module.exit_json(**result)
 
         diffs, changed_refs = [], []
+        writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
+        result["backups"] = writer.backups
         for name, values in sorted(per_secret.items()):
             data = dict((k, base64.b64encode(v.encode("utf-8")).decode("ascii")) for k, v in values.items())
             if secrets[name] is None:
@@ -333,15 +336,9 @@ def main():
                         "metadata": {"name": name, "namespace": p["namespace"],
                                      "labels": {"app.kubernetes.io/managed-by": "flytesec.hardening"}},
                         "data": data}
-                if p["backup_dir"] and not module.check_mode:   # restore deletes the Secret this run created
-                    result["backups"].append(bk.write_record(p["backup_dir"], bk.absent_record(
-                        "v1", "Secret", name, p["namespace"], p["run_id"])))
-                client.create("v1", "Secret", body, p["namespace"])
+                writer.create(body)   # recorded as absent first: restore deletes the Secret this run created
             else:
-                if p["backup_dir"] and not module.check_mode:
-                    secrets[name]["kind"] = "Secret"
-                    result["backups"].append(bk.write_record(p["backup_dir"], bk.make_record(secrets[name], run_id=p["run_id"])))
-                client.patch("v1", "Secret", name, p["namespace"], {"data": data}, patch_type="merge")
+                writer.patch(secrets[name], {"data": data}, api_version="v1", kind="Secret")
             changed_refs.append(("Secret", name))
             diffs.append({"before_header": "Secret/%s" % name, "after_header": "Secret/%s" % name, "before": "",
                           "after": "".join("%s: %s (changed)\n" % (k, masking.MASK) for k in sorted(values))})

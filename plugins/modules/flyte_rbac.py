@@ -93,6 +93,7 @@ wildcard_findings:
   elements: dict
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rbac
@@ -162,13 +163,13 @@ def main():
             for role in roles_of(p["admin_service_account"]):
                 if any("*" in (r.get("verbs") or []) for r in role.get("rules") or []):
                     plans.append((role, rbac.narrow_verbs(role.get("rules") or [])))
+        writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
+        result["backups"] = writer.backups
         for role, rules in plans:
             if rbac.normalized(role.get("rules")) == rbac.normalized(rules):
                 continue
             kind, name = role["kind"], role["metadata"]["name"]
-            if p["backup_dir"] and not module.check_mode:
-                result["backups"].append(bk.write_record(p["backup_dir"], bk.make_record(role, run_id=p["run_id"])))
-            client.patch(RBAC, kind, name, None if kind == "ClusterRole" else ns, {"rules": rules}, patch_type="merge")
+            writer.patch(role, {"rules": rules}, api_version=RBAC, kind=kind)
             result["changed_roles"].append("%s/%s" % (kind, name))
             diffs.append(dict(before_header="%s/%s" % (kind, name), after_header="%s/%s" % (kind, name),
                               before={"rules": role.get("rules")}, after={"rules": rules}))
