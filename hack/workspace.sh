@@ -13,7 +13,9 @@ mkdir -p "$DEST" "$WS/kubernetes"
 find "$DEST" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
 [ -d "$DEST/tests" ] && find "$DEST/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
 # Only what git would ship (tracked + untracked-but-not-ignored), so build output never leaks in.
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 -r ls -d 2>/dev/null | tr '\n' '\0') |
+# (a file deleted in the work tree but still in the index is left out)
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+   if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done) |
   tar -C "$ROOT" --null -T - -cf - | tar -C "$DEST" -xf -
 KC=$("$V/bin/python" -c 'import ansible_collections.kubernetes.core as m; print(list(m.__path__)[0])')
 ln -sfn "$KC" "$WS/kubernetes/core"

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 from collections import namedtuple
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
@@ -144,21 +145,22 @@ def merge_patch(obj, result):
 
 
 def apply_edits(client, module, target, edits, masker=None, backup_dir=None, run_id=None):
-    """Apply ``edits`` with one merge patch per changed object; back each object up before it changes.
+    """Apply ``edits`` with one merge patch per changed object, through apply.Writer: each object is backed up
+    before it changes, and the patch carries the resourceVersion read, so a concurrent edit is refused (409).
 
     In check mode the patch is a server-side dry run and no backup is written. Diffs are masked.
     """
     masker = masker or masking.default_masker()
     objects = read_objects(client, target, [(e.object_kind, e.object_name) for e in edits])
     plans = plan(objects, edits, masker)
-    changed_objects, changed_refs, backups, diffs = [], [], [], []
+    changed_objects, changed_refs, diffs = [], [], []
+    writer = apply.Writer(client, module.check_mode, backup_dir, run_id)
+    backups = writer.backups
     for kind, name, obj, result in plans:
-        if backup_dir and not module.check_mode:
-            try:
-                backups.append(bk.write_record(backup_dir, bk.make_record(obj, run_id=run_id)))
-            except bk.BackupError as exc:
-                raise FlyteConfigError("backup_dir: %s" % exc)
-        client.patch("v1", kind, name, target.namespace, merge_patch(obj, result), patch_type="merge")
+        try:
+            writer.patch(obj, merge_patch(obj, result), api_version="v1", kind=kind)
+        except bk.BackupError as exc:
+            raise FlyteConfigError("backup_dir: %s" % exc)
         changed_objects.append({"object": "%s/%s" % (kind, name), "keys": sorted(result.changed_keys)})
         changed_refs.append((kind, name))
         diffs.extend(result.diffs)

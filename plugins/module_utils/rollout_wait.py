@@ -8,9 +8,9 @@ __metaclass__ = type
 import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
 
-API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1",
-                "Job": "batch/v1", "CronJob": "batch/v1"}
+API_VERSIONS = wl.API_VERSIONS
 
 
 def wait_for(client, kind, name, namespace, timeout, sleep):

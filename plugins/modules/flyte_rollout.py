@@ -147,30 +147,16 @@ warnings_from_api:
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
 from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 
-API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1"}
-KIND_ALIASES = {"deployment": "Deployment", "deploy": "Deployment", "statefulset": "StatefulSet", "sts": "StatefulSet",
-                "daemonset": "DaemonSet", "ds": "DaemonSet"}
+API_VERSIONS = wl.API_VERSIONS
+label = wl.label
 
 
 def parse_workload(text):
-    """Turn ``Kind/name`` or ``name`` into ``(Kind, name)``; raise ValueError naming the bad value."""
-    if "/" in text:
-        kind, name = text.split("/", 1)
-        canonical = KIND_ALIASES.get(kind.lower())
-        if not canonical:
-            raise ValueError("workloads: %r has an unsupported kind %r (use Deployment, StatefulSet or DaemonSet)" % (text, kind))
-        kind = canonical
-    else:
-        kind, name = "Deployment", text
-    if not name:
-        raise ValueError("workloads: %r has no name" % text)
-    return kind, name
-
-
-def label(kind, name):
-    return "%s/%s" % (kind, name)
+    """Turn ``Kind/name`` or ``name`` into ``(Kind, name)``; only kinds that roll out (ValueError otherwise)."""
+    return wl.parse_workload(text, ro.ROLLABLE_KINDS)
 
 
 def main():

@@ -378,33 +378,20 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import pod_secu
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
 from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
 
-API_VERSIONS = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "Job": "batch/v1",
-                "CronJob": "batch/v1"}
-KIND_ALIASES = {"deployment": "Deployment", "deploy": "Deployment", "statefulset": "StatefulSet", "sts": "StatefulSet",
-                "daemonset": "DaemonSet", "ds": "DaemonSet", "job": "Job", "cronjob": "CronJob", "cj": "CronJob"}
+API_VERSIONS = wl.API_VERSIONS
+KIND_ALIASES = wl.KIND_ALIASES
 PLAN_KEYS = ("violations_before", "violations_after", "warning_before", "warning_after", "level_before", "level_after",
              "exemptions", "exempted_violations", "unresolved", "notes", "patch")
 
 
 def parse_workload(text):
     """``Kind/name`` or ``name`` (a Deployment) -> ``(Kind, name)``; ValueError naming the bad value."""
-    text = (text or "").strip()
-    if "/" in text:
-        kind, name = text.split("/", 1)
-        canonical = KIND_ALIASES.get(kind.lower())
-        if not canonical:
-            raise ValueError("workloads: %r has an unsupported kind %r (use %s)" % (text, kind, ", ".join(sc.SUPPORTED_KINDS)))
-        kind = canonical
-    else:
-        kind, name = "Deployment", text
-    if not name:
-        raise ValueError("workloads: %r has no name" % text)
-    return kind, name
+    return wl.parse_workload(text, sc.SUPPORTED_KINDS)
 
 
-def label(kind, name):
-    return "%s/%s" % (kind, name)
+label = wl.label
 
 
 def find_targets(client, params, result):

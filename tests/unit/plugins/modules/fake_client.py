@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FakeClient: a recording stand-in for k8s.FlyteK8sClient in unit tests of a module's main().
+
+It serves objects (by default the upstream Flyte manifests from ../shared/fixtures, read in place), records every
+request, applies JSON merge patches and creates, bumps resourceVersion on each write, refuses a patch whose
+resourceVersion precondition is stale (409) and a create of an existing object (409), and in check mode records the
+request as a dry run without changing anything. It is not an API server: admission, defaulting, strategic merge of
+lists and rollouts are proven on the real local cluster (tests/integration).
+"""
+import copy
+import json
+import os
+import sys
+from contextlib import contextmanager
+from unittest import mock
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
+import upstream_manifests  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+class FakeClient:
+    def __init__(self, objects=None, namespace="flyte", check_mode=False):
+        self.check_mode = check_mode
+        self.warnings = []
+        self.requests = []
+        self.store = {}
+        self._version = 1000
+        if objects is None:
+            objects = upstream_manifests.load(upstream_manifests.CORE)
+        self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        for obj in objects:
+            obj = copy.deepcopy(obj)
+            if obj.get("kind") not in ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace",
+                                       "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+                obj["metadata"]["namespace"] = namespace
+            self.add(obj)
+
+    def add(self, obj):
+        meta = obj["metadata"]
+        self._version += 1
+        meta["resourceVersion"] = str(self._version)
+        self.store[(obj["kind"], meta.get("namespace"), meta["name"])] = obj
+
+    def writes(self, dry_run=None):
+        return [r for r in self.requests if r["verb"] in ("create", "patch", "replace", "delete")
+                and (dry_run is None or r["dry_run"] == dry_run)]
+
+    def _record(self, verb, kind, namespace, name, body=None, patch_type=None):
+        self.requests.append({"verb": verb, "kind": kind, "namespace": namespace, "name": name,
+                              "body": copy.deepcopy(body), "patch_type": patch_type, "dry_run": self.check_mode})
+
+    def get(self, api_version, kind, name, namespace=None):
+        self._record("get", kind, namespace, name)
+        obj = self.store.get((kind, namespace, name))
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def list(self, api_version, kind, namespace=None, label_selector=None):
+        self._record("list", kind, namespace, None)
+        wanted = dict(part.split("=", 1) for part in (label_selector or "").split(",") if "=" in part)
+        found = []
+        for (k, ns, _name), obj in sorted(self.store.items(), key=lambda item: str(item[0])):
+            labels = obj["metadata"].get("labels") or {}
+            if k == kind and (namespace is None or ns == namespace) and all(labels.get(a) == b for a, b in wanted.items()):
+                found.append(copy.deepcopy(obj))
+        return found
+
+    def patch(self, api_version, kind, name, namespace, body, patch_type="strategic"):
+        self._record("patch", kind, namespace, name, body, patch_type)
+        current = self.store.get((kind, namespace, name))
+        if current is None:
+            raise k8s_utils.FlyteK8sError("patch %s %s/%s failed: not found" % (kind, namespace, name), 404, "NotFound")
+        wanted = ((body or {}).get("metadata") or {}).get("resourceVersion") if isinstance(body, dict) else None
+        if wanted and wanted != current["metadata"]["resourceVersion"]:
+            raise k8s_utils.FlyteK8sError("patch %s %s/%s failed: Conflict" % (kind, namespace, name), 409, "Conflict")
+        if patch_type == "json":
+            raise NotImplementedError("FakeClient does not apply JSON patches")
+        result = merge_patch(current, body)
+        if not self.check_mode:
+            self.add(result)
+        return copy.deepcopy(result)
+
+    def create(self, api_version, kind, body, namespace=None):
+        name = body["metadata"]["name"]
+        self._record("create", kind, namespace, name, body)
+        if (kind, namespace, name) in self.store:
+            raise k8s_utils.FlyteK8sError("create %s %s/%s failed: AlreadyExists" % (kind, namespace, name), 409, "AlreadyExists")
+        obj = copy.deepcopy(body)
+        obj.setdefault("kind", kind)
+        obj["metadata"].setdefault("namespace", namespace)
+        if not self.check_mode:
+            self.add(obj)
+        return copy.deepcopy(obj)
+
+    def replace(self, api_version, kind, body, namespace=None):
+        name = body["metadata"]["name"]
+        self._record("replace", kind, namespace, name, body)
+        if not self.check_mode:
+            self.add(copy.deepcopy(body))
+        return copy.deepcopy(body)
+
+    def delete(self, api_version, kind, name, namespace=None):
+        self._record("delete", kind, namespace, name)
+        if not self.check_mode:
+            return self.store.pop((kind, namespace, name), None)
+        return self.store.get((kind, namespace, name))
+
+
+class Exit(Exception):
+    def __init__(self, result, failed):
+        Exception.__init__(self, result.get("msg"))
+        self.result = result
+        self.failed = failed
+
+
+@contextmanager
+def _captured():
+    def exit_json(module, **kwargs):
+        raise Exit(kwargs, False)
+
+    def fail_json(module, msg, **kwargs):
+        kwargs["msg"] = msg
+        raise Exit(kwargs, True)
+    with mock.patch("ansible.module_utils.basic.AnsibleModule.exit_json", exit_json), \
+            mock.patch("ansible.module_utils.basic.AnsibleModule.fail_json", fail_json):
+        yield
+
+
+def run_module(module, args, client, check_mode=False, diff=False):
+    """Run ``module.main()`` with ``args`` against ``client``; return ``(result, failed)``."""
+    args = dict(args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    client.check_mode = check_mode
+
+    def connect(ansible_module):
+        return client
+    with patch_module_args(args), _captured(), mock.patch.object(k8s_utils, "connect", connect):
+        try:
+            module.main()
+        except Exit as done:
+            return done.result, done.failed
+    raise AssertionError("the module neither exited nor failed")
+
+
+def dumps(result):
+    return json.dumps(result, sort_keys=True, default=str)
