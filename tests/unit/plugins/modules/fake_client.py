@@ -5,8 +5,8 @@
 It serves objects (by default the upstream Flyte manifests from ../shared/fixtures, read in place), records every
 request, applies JSON merge patches and creates, bumps resourceVersion on each write, refuses a patch whose
 resourceVersion precondition is stale (409) and a create of an existing object (409), and in check mode records the
-request as a dry run without changing anything. It is not an API server: admission, defaulting, strategic merge of
-lists and rollouts are proven on the real local cluster (tests/integration).
+request as a dry run without changing anything. Strategic merge patches go through the planner's own model of
+them. It is not an API server: admission, defaulting and rollouts are proven on the real local cluster (tests/integration).
 """
 import copy
 import json
@@ -18,22 +18,11 @@ from unittest import mock
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.securitycontext import strategic_merge
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
 import upstream_manifests  # noqa: E402  pylint: disable=wrong-import-position
-
-
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+from test_backup import apply_merge_patch as merge_patch  # noqa: E402  pylint: disable=wrong-import-position
 
 
 class FakeClient:
@@ -92,7 +81,7 @@ class FakeClient:
             raise k8s_utils.FlyteK8sError("patch %s %s/%s failed: Conflict" % (kind, namespace, name), 409, "Conflict")
         if patch_type == "json":
             raise NotImplementedError("FakeClient does not apply JSON patches")
-        result = merge_patch(current, body)
+        result = strategic_merge(current, body) if patch_type == "strategic" else merge_patch(current, body)
         if not self.check_mode:
             self.add(result)
         return copy.deepcopy(result)
