@@ -276,6 +276,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entra, idp_google, idp_keycloak, idp_okta
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
@@ -316,7 +317,8 @@ def secret_targets(client, namespace):
 
 def main():
     module = k8s_utils.new_module(
-        argument_spec=dict(
+        argument_spec=args_common.spec(
+            args_common.BACKUP,
             provider=dict(type="str", choices=sorted(PROVIDERS), default="keycloak"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             url=dict(type="str"),
@@ -350,8 +352,6 @@ def main():
             logout_redirect_uri=dict(type="str"),
             rotate_secret=dict(type="bool", default=False),
             secrets_namespace=dict(type="str", no_log=False),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )

@@ -81,13 +81,14 @@ field_managers:
   elements: str
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import ownership
 
 
 def main():
-    module = k8s_utils.new_module(argument_spec=dict(flyte_config.FLYTE_TARGET_ARG_SPEC), supports_check_mode=True)
+    module = k8s_utils.new_module(argument_spec=args_common.spec(args_common.TARGET), supports_check_mode=True)
     p = module.params
     client = k8s_utils.connect(module)
     try:

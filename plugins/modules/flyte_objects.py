@@ -60,6 +60,7 @@ objects:
   sample: [{kind: PeerAuthentication, namespace: flyte, name: default, action: none}]
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
@@ -67,8 +68,8 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 
 
 def main():
-    module = k8s_utils.new_module(argument_spec=dict(definitions=dict(type="list", elements="dict", required=True),
-                                                     backup_dir=dict(type="path"), run_id=dict(type="str")),
+    module = k8s_utils.new_module(argument_spec=args_common.spec(
+                                      args_common.BACKUP, definitions=dict(type="list", elements="dict", required=True)),
                                   supports_check_mode=True)
     result = dict(changed=False, objects=[])
     diffs = []

@@ -121,6 +121,7 @@ warnings_from_api:
   elements: dict
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
@@ -153,7 +154,8 @@ def psa_labels(namespace):
 
 def main():
     module = k8s_utils.new_module(
-        argument_spec=dict(
+        argument_spec=args_common.spec(
+            args_common.BACKUP,
             namespaces=dict(type="list", elements="str", default=[]),
             namespace_selector=dict(type="str"),
             enforce=dict(type="str", choices=list(ps.LEVELS)),
@@ -162,8 +164,6 @@ def main():
             audit_version=dict(type="str"),
             warn=dict(type="str", choices=list(ps.LEVELS)),
             warn_version=dict(type="str"),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
