@@ -288,6 +288,15 @@ def load(text, label="document"):
     return _construct(_compose(text, label), label)
 
 
+def load_all(text, label="document"):
+    """Every document of a multi-document text, as plain Python data."""
+    _require_yaml()
+    try:
+        return [to_plain(doc) for doc in yaml.load_all(text or "", Loader=yaml.SafeLoader)]
+    except yaml.YAMLError as exc:
+        raise EmbeddedYamlError("%s: not valid YAML: %s" % (label, exc))
+
+
 def dump(data):
     """Deterministic YAML text of ``data``: given key order, block style, no aliases, no wrapping."""
     return _serialize(_represent(data))

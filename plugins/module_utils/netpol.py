@@ -124,7 +124,10 @@ def build(namespace, layout, params=None, fullname=None, apiserver_endpoints=Non
 
 
 def project_policies(namespace, params=None):
-    """Task pods in a project namespace: default deny, DNS, and the object store."""
+    """Task pods in a project namespace: default deny, DNS, the object store; then, as asked, Flyte's services
+    (``flyte_namespace``: flyteadmin and datacatalog, or flyte-binary), pods of the same namespace
+    (``allow_same_namespace``: distributed tasks) and the internet (``allow_internet``: public addresses only; private
+    ranges and the link-local metadata address stay closed)."""
     o = options(params)
     store = _cidrs(o["object_store_cidrs"])
     rules = [{"to": store, "ports": _ports(o["object_store_ports"])}] if store else []
@@ -132,7 +135,7 @@ def project_policies(namespace, params=None):
         s = o["in_cluster_object_store"]
         rules.append({"to": [{"namespaceSelector": {"matchLabels": s["namespace_labels"]},
                               "podSelector": {"matchLabels": s["pod_labels"]}}], "ports": _ports([s.get("port", 9000)])})
-    return [
+    policies = [
         _policy(namespace, "flytesec-default-deny", {}, ingress=[], egress=[]),
         _policy(namespace, "flytesec-allow-dns", {}, egress=[{
             "to": [{"namespaceSelector": {"matchLabels": o["dns_namespace_labels"]},
@@ -140,6 +143,22 @@ def project_policies(namespace, params=None):
             "ports": _ports([53], "UDP") + _ports([53])}]),
         _policy(namespace, "flytesec-object-store", {}, egress=rules),
     ]
+    flyte_ns = o.get("flyte_namespace")
+    if flyte_ns:
+        in_flyte = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": flyte_ns}}}
+        if o.get("flyte_layout") == "flyte-binary":
+            to = [{"to": [dict(in_flyte, podSelector={"matchLabels": {LABEL: "flyte-binary"}})], "ports": _ports([8088, 8089])}]
+        else:
+            to = [{"to": [dict(in_flyte, podSelector={"matchLabels": {LABEL: "flyteadmin"}})], "ports": _ports([8088, 8089])},
+                  {"to": [dict(in_flyte, podSelector={"matchLabels": {LABEL: "datacatalog"}})], "ports": _ports([8089])}]
+        policies.append(_policy(namespace, "flytesec-allow-flyte", {}, egress=to))
+    if o.get("allow_same_namespace"):
+        policies.append(_policy(namespace, "flytesec-allow-same-namespace", {}, ingress=[{"from": [{"podSelector": {}}]}],
+                                egress=[{"to": [{"podSelector": {}}]}]))
+    if o.get("allow_internet"):
+        policies.append(_policy(namespace, "flytesec-allow-internet", {}, egress=[{"to": [{"ipBlock": {
+            "cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"]}}]}]))
+    return policies
 
 
 def comparable(value):

@@ -82,6 +82,9 @@ def test_restore_undoes_every_write(cluster, kube, keycloak, tmp_path, layout):
     assert hardened["Namespace/%s" % namespace].get("pod-security.kubernetes.io/enforce") == "restricted"
     assert [k for k in hardened if k.startswith("NetworkPolicy/")]
     assert [k for k in hardened if k.startswith("Lease/")]
+    # the run narrowed Flyte's cluster-scoped RBAC, so restore has ClusterRoles to put back, not only namespaced objects
+    assert [k for k in before if k.startswith("ClusterRole/") and hardened.get(k) != before[k]], \
+        sorted(k for k in before if k.startswith("ClusterRole/"))
 
     since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     restored = run_playbook(RESTORE, cluster.kubeconfig, {"flytesec_run_id": run_id, "flytesec_namespace": namespace,
