@@ -94,9 +94,9 @@ def test_securitycontext_failed_rollout_rolls_back_templates_and_this_runs_confi
     result, failed = run_module(flyte_securitycontext, dict(SC, backup_dir=str(tmp_path), run_id="r1"), client)
     assert failed
     assert result["msg"].startswith("rollout failed: Deployment/flyteadmin: FailedCreate: pods is forbidden: "
-                                     "violates PodSecurity"), result["msg"]
-    assert result["rolled_back"] == (["ConfigMap/flyte-admin-base-config", "ConfigMap/flyte-console-config"]
-                                     + result["restart"])
+                                    "violates PodSecurity"), result["msg"]
+    configmaps = ["ConfigMap/flyte-admin-base-config", "ConfigMap/flyte-console-config"]
+    assert result["rolled_back"] == configmaps + result["restart"]
     assert templates(client) == before
     assert data(client, "flyte-admin-base-config") != changed_config
     assert data(client, "flyte-admin-base-config") == bk.read_record(
