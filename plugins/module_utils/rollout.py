@@ -8,7 +8,8 @@ Here a workload's pod template carries the hash of the ConfigMap and Secret data
 (annotation ``CONFIG_HASH_ANNOTATION``). A changed hash patches the annotation, which makes the
 controller roll out exactly once; an unchanged hash does nothing.
 
-Pure functions on plain dicts; the flyte_rollout module does the API calls.
+Pure functions on plain dicts; the flyte_rollout module does the API calls (``plan_restart`` decides per workload,
+module_utils/rollout_wait.py waits and rolls back).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -98,6 +99,36 @@ def restart_patch(new_hash, run_id=None):
     if run_id:
         annotations[RESTARTED_BY_ANNOTATION] = run_id
     return {"spec": {"template": {"metadata": {"annotations": annotations}}}}
+
+
+def plan_restart(workload, refs, objects, force=False, run_id=None):
+    """Decide what to do with one workload, from its inputs as read.
+
+    ``refs``: ``referenced_objects`` of its pod spec; ``objects``: those ConfigMaps and Secrets (``None`` for a
+    missing one). Returns a dict: ``old_hash``, ``new_hash``, ``inputs`` (``Kind/name`` of each ref), ``action``
+    (``restart``, ``unchanged`` or ``skip``), ``reason`` (why it is skipped) and ``patch`` (``restart_patch``, for
+    ``restart`` only). A paused workload is skipped; an unchanged hash is left alone unless ``force``; a workload
+    without a hash yet restarts once, as nothing proves its pods run the current configuration.
+    """
+    kind = workload.get("kind")
+    new_hash = inputs_hash((workload.get("metadata") or {}).get("uid"), objects)
+    old_hash = current_hash(workload)
+    plan = {"old_hash": old_hash, "new_hash": new_hash, "inputs": ["%s/%s" % (k, n) for k, n, _o in refs],
+            "action": "restart", "reason": None, "patch": None}
+    if (workload.get("spec") or {}).get("paused"):
+        plan.update(action="skip", reason="%s is paused: resume it to apply the change" % kind)
+    elif old_hash == new_hash and not force:
+        plan["action"] = "unchanged"
+    else:
+        plan["patch"] = restart_patch(new_hash, run_id)
+    return plan
+
+
+def hash_diff(workload_label, old_hash, new_hash):
+    """The diff entry of a restart: the pod template's config-hash annotation before and after."""
+    return {"before_header": "%s pod template" % workload_label, "after_header": "%s pod template" % workload_label,
+            "before": "%s: %s\n" % (CONFIG_HASH_ANNOTATION, old_hash),
+            "after": "%s: %s\n" % (CONFIG_HASH_ANNOTATION, new_hash)}
 
 
 def template_restore_patch(backup_template):

@@ -6,7 +6,8 @@
 ``plan_workload(workload, options)`` takes a Deployment, StatefulSet, DaemonSet, Job or CronJob (a dict in the API's
 camelCase JSON form) and returns the desired pod and container securityContexts, the emptyDir volumes and mounts it
 adds, a minimal **strategic merge patch** (``patch_type: strategic``), the Pod Security violations before and after
-(``pod_security.evaluate``), and ``changed``. Pure functions; the flyte_securitycontext module does the API calls.
+(``pod_security.evaluate``), and ``changed``. ``plan_workloads`` plans every target of the flyte_securitycontext module (its result entries and the
+reasons not to write). Pure functions; the module does the API calls.
 
 Decisions (documented for the module and the role):
 
@@ -63,6 +64,7 @@ import posixpath
 import re
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
 
 PROFILES = (ps.LEVEL_RESTRICTED, ps.LEVEL_BASELINE)
 SUPPORTED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
@@ -795,3 +797,59 @@ def unmatched_exemptions(options, plans):
     used = set((item["container"], item["justification"]) for plan in plans for item in plan.get("exemptions") or [])
     return [dict((k, item[k]) for k in ("container", "justification", "checks", "workload"))
             for item in opts["exemptions"] if (item["container"], item["justification"]) not in used]
+
+
+# --------------------------------------------------------------------------- the module's plan
+
+# Keys of a plan that the module reports per workload.
+RESULT_KEYS = ("violations_before", "violations_after", "warning_before", "warning_after", "level_before", "level_after",
+               "exemptions", "exempted_violations", "unresolved", "notes", "patch")
+
+
+def patch_with_annotations(plan, annotations=None):
+    """The patch to send for ``plan``: its own, plus the pod-template ``annotations`` (``{key: value}``, both made
+    strings) when the workload changes and rolls out (``rollout.ROLLABLE_KINDS``); the plan is not changed."""
+    patch = plan["patch"]
+    if not annotations or not plan["changed"] or plan["kind"] not in ro.ROLLABLE_KINDS:
+        return patch
+    patch = copy.deepcopy(patch)
+    template = patch.setdefault("spec", {}).setdefault("template", {})
+    template.setdefault("metadata", {}).setdefault("annotations", {}).update(
+        dict((str(k), str(v)) for k, v in annotations.items()))
+    return patch
+
+
+def blocking_error(plan):
+    """Why the module must not write anything because of ``plan``, or None."""
+    if plan["error"]:
+        return plan["error"]
+    if plan["changed"] and plan["template_immutable"]:
+        return ("%s/%s: its pod template is immutable and needs a change (%s); recreate it with a compliant "
+                "securityContext or leave it out of the targets" % (plan["kind"], plan["name"], plan["warning_before"]))
+    return None
+
+
+def plan_workloads(workloads, options=None, template_annotations=None):
+    """Plan every workload, as flyte_securitycontext does before writing anything.
+
+    ``template_annotations``: ``Kind/name`` -> pod-template annotations to carry in the same patch
+    (``patch_with_annotations``). Returns ``(plans, errors)``: ``plans`` lists ``(workload, plan, entry)`` in the
+    order given, ``entry`` being the module's result for the workload (``workload`` as ``Kind/name``, ``kind``,
+    ``name``, ``changed``, ``api_warnings`` and the plan's ``RESULT_KEYS``, ``patch`` being what is sent);
+    ``errors`` the reasons not to write at all (``blocking_error``). Raises ``SecurityContextError`` on bad options
+    or an unsupported workload.
+    """
+    opts = normalize_options(options)
+    plans = []
+    errors = []
+    for workload in workloads:
+        plan = plan_workload(workload, opts)
+        label = "%s/%s" % (plan["kind"], plan["name"])
+        entry = dict(workload=label, kind=plan["kind"], name=plan["name"], changed=plan["changed"], api_warnings=[])
+        entry.update((key, plan[key]) for key in RESULT_KEYS)
+        entry["patch"] = patch_with_annotations(plan, (template_annotations or {}).get(label))
+        error = blocking_error(plan)
+        if error:
+            errors.append(error)
+        plans.append((workload, plan, entry))
+    return plans, errors

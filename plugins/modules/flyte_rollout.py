@@ -27,6 +27,8 @@ description:
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
+  - flytesec.hardening.backup
+  - flytesec.hardening.wait
 attributes:
   check_mode:
     support: full
@@ -49,34 +51,11 @@ options:
     description: Restart even when the hash is unchanged (a new hash is still recorded).
     type: bool
     default: false
-  wait:
-    description: Wait for each rollout to complete.
-    type: bool
-    default: true
-  wait_timeout:
-    description: Seconds to wait for each rollout.
-    type: int
-    default: 300
-  wait_sleep:
-    description: Seconds between two status reads while waiting.
-    type: int
-    default: 2
-  rollback_on_failure:
-    description: When a rollout fails or times out, restore the previous pod template and the data in O(backup_dir).
-    type: bool
-    default: true
-  backup_dir:
-    description:
-      - Directory of backup records written by the other modules of this collection in the same run.
-      - Before a restart, a backup record of the workload is written here too.
-      - On a failed rollout, every ConfigMap and Secret the restarted workloads consume that has a record of run O(run_id)
-        here is restored to that record (the state before the run changed it).
-    type: path
   run_id:
     description:
-      - Identifier of the hardening run, recorded in the pod template annotation C(hardening.flytesec.io/restarted-by).
-      - On failure, only the backups of this run are restored. Generated when not given.
-    type: str
+      - Identifier of the hardening run; groups its backups under O(backup_dir), and is recorded in the pod template
+        annotation C(hardening.flytesec.io/restarted-by) of every workload restarted. Unset, the module makes one.
+      - On a failed rollout, only the ConfigMap and Secret backups of this run are put back (see O(rollback_on_failure)).
 notes:
   - The annotation changes only the pod template's metadata; every other field of the workload stays as it is.
 """
@@ -144,11 +123,13 @@ warnings_from_api:
 """
 
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils import rollout_wait
 from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
-from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
 
 API_VERSIONS = wl.API_VERSIONS
 label = wl.label
@@ -159,128 +140,93 @@ def parse_workload(text):
     return wl.parse_workload(text, ro.ROLLABLE_KINDS)
 
 
+def read_workloads(client, targets, namespace):
+    """Read each workload and the ConfigMaps and Secrets it consumes: ``[(kind, name, workload, refs, objects)]``.
+
+    Raises ValueError naming a workload that is not there (before any write)."""
+    found = []
+    for kind, name in dict.fromkeys(targets):
+        workload = client.get(API_VERSIONS[kind], kind, name, namespace)
+        if workload is None:
+            raise ValueError("workloads: %s not found in namespace %s" % (label(kind, name), namespace))
+        workload.setdefault("kind", kind)
+        refs = ro.referenced_objects(ro.pod_template(workload).get("spec") or {})
+        objects = [client.get("v1", ref_kind, ref_name, namespace) for ref_kind, ref_name, _optional in refs]
+        found.append((kind, name, workload, refs, objects))
+    return found
+
+
 def main():
     module = k8s_utils.new_module(
-        argument_spec=dict(
+        argument_spec=args_common.spec(
+            args_common.BACKUP, args_common.WAIT,
             namespace=dict(type="str", default="flyte"),
             workloads=dict(type="list", elements="str", required=True),
             force=dict(type="bool", default=False),
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=300),
-            wait_sleep=dict(type="int", default=2),
-            rollback_on_failure=dict(type="bool", default=True),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     params = module.params
     namespace = params["namespace"]
-    try:
-        targets = [parse_workload(w) for w in params["workloads"]]
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    client = k8s_utils.connect(module)
     result = dict(changed=False, restarted=[], unchanged=[], skipped=[], workloads=[], warnings_from_api=[],
                   template_annotations={})
 
-    # Read everything first: a missing workload fails the module before any write.
-    plans = []
+    # Parse: bad input fails before connecting.
     try:
-        for kind, name in dict.fromkeys(targets):
-            workload = client.get(API_VERSIONS[kind], kind, name, namespace)
-            if workload is None:
-                module.fail_json(msg="workloads: %s not found in namespace %s" % (label(kind, name), namespace), **result)
-            refs = ro.referenced_objects(ro.pod_template(workload).get("spec") or {})
-            objects = [client.get("v1", ref_kind, ref_name, namespace) for ref_kind, ref_name, _optional in refs]
-            new_hash = ro.inputs_hash(workload["metadata"].get("uid"), objects)
-            plans.append((kind, name, workload, refs, new_hash))
+        targets = [parse_workload(w) for w in params["workloads"]]
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), **result)
+    bad_wait = args_common.check_wait(params)
+    if bad_wait:
+        module.fail_json(msg=bad_wait, **result)
+    client = k8s_utils.connect(module)
+    writer = apply.Writer(client, module.check_mode, params["backup_dir"], params["run_id"])
+
+    # Plan: read everything first, so a missing workload fails the module before any write.
+    try:
+        found = read_workloads(client, targets, namespace)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), **result)
     except k8s_utils.FlyteK8sError as exc:
         module.fail_json(msg=str(exc), **result)
-
-    run_id = params["run_id"] or bk.new_run_id()
-    started = []
-    for kind, name, workload, refs, new_hash in plans:
-        old_hash = ro.current_hash(workload)
-        entry = dict(workload=label(kind, name), old_hash=old_hash, new_hash=new_hash,
-                     inputs=["%s/%s" % (k, n) for k, n, _o in refs], outcome="unchanged")
+    plans = []
+    for kind, name, workload, refs, objects in found:
+        plan = ro.plan_restart(workload, refs, objects, force=params["force"], run_id=writer.run_id)
+        entry = dict(workload=label(kind, name), old_hash=plan["old_hash"], new_hash=plan["new_hash"],
+                     inputs=plan["inputs"], outcome="unchanged")
         result["workloads"].append(entry)
-        if (workload.get("spec") or {}).get("paused"):
+        if plan["action"] == "skip":
             entry["outcome"] = "skipped"
-            result["skipped"].append(dict(workload=label(kind, name), reason="%s is paused: resume it to apply the change" % kind))
-            continue
-        if old_hash == new_hash and not params["force"]:
-            result["unchanged"].append(label(kind, name))
-            continue
+            result["skipped"].append(dict(workload=entry["workload"], reason=plan["reason"]))
+        elif plan["action"] == "unchanged":
+            result["unchanged"].append(entry["workload"])
+        else:
+            plans.append((kind, name, workload, plan, entry))
+
+    # Apply: a backup record of each workload, then its restart patch (a server-side dry run in check mode).
+    started = []
+    for kind, name, workload, plan, entry in plans:
         try:
-            if params["backup_dir"] and not module.check_mode:
-                bk.write_record(params["backup_dir"], bk.make_record(workload, run_id=run_id))
-            client.patch(API_VERSIONS[kind], kind, name, namespace, ro.restart_patch(new_hash, run_id))
+            writer.patch(workload, plan["patch"], patch_type="strategic", api_version=API_VERSIONS[kind], kind=kind)
         except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
+            result["warnings_from_api"] = client.warnings
             module.fail_json(msg=str(exc), **result)
         entry["outcome"] = "restarted"
-        result["restarted"].append(label(kind, name))
-        result["template_annotations"][label(kind, name)] = {ro.CONFIG_HASH_ANNOTATION: new_hash}
+        result["restarted"].append(entry["workload"])
+        result["template_annotations"][entry["workload"]] = {ro.CONFIG_HASH_ANNOTATION: plan["new_hash"]}
         result["changed"] = True
-        started.append((kind, name, workload, refs))
+        started.append(rollout_wait.Started(kind, name, workload, entry))
 
+    # Report.
     if module._diff:
-        result["diff"] = [dict(before_header="%s pod template" % e["workload"], after_header="%s pod template" % e["workload"],
-                               before="%s: %s\n" % (ro.CONFIG_HASH_ANNOTATION, e["old_hash"]),
-                               after="%s: %s\n" % (ro.CONFIG_HASH_ANNOTATION, e["new_hash"]))
+        result["diff"] = [ro.hash_diff(e["workload"], e["old_hash"], e["new_hash"])
                           for e in result["workloads"] if e["outcome"] == "restarted"]
-
-    if params["wait"] and not module.check_mode and started:
-        failures = []
-        for kind, name, before, refs in started:
-            state, message, after = wait_for(client, kind, name, namespace, params["wait_timeout"], params["wait_sleep"])
-            entry = next(e for e in result["workloads"] if e["workload"] == label(kind, name))
-            entry["rollout"] = state
-            if state == "failed":
-                reason = failure_reason(client, namespace, after, message)
-                entry["reason"] = reason
-                failures.append("%s: %s" % (label(kind, name), reason))
-        if failures:
-            restored = []
-            if params["rollback_on_failure"]:
-                try:
-                    restored = rollback(client, module, namespace, started, run_id)
-                except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
-                    failures.append("rollback failed: %s" % exc)
-            result["warnings_from_api"] = client.warnings
-            rolled = "; rolled back %s" % ", ".join(restored) if restored else ""
-            module.fail_json(msg="rollout failed: %s%s" % ("; ".join(failures), rolled),
-                             rolled_back=restored, **result)
-
+    failed = rollout_wait.wait_or_rollback(client, writer, namespace, started, params)
     result["warnings_from_api"] = client.warnings
+    if failed:
+        msg, rolled_back = failed
+        module.fail_json(msg=msg, rolled_back=rolled_back, **result)
     module.exit_json(**result)
-
-
-def rollback(client, module, namespace, started, run_id):
-    """Put back every restarted workload's pod template and, from backup_dir, the data they consume.
-
-    All or nothing: the workloads of one call share ConfigMaps, so every one of them goes back.
-    Returns what was restored, as ``Kind/name``.
-    """
-    restored = []
-    consumed = set()
-    backup_dir = module.params["backup_dir"]
-    for kind, name, before, refs in started:
-        consumed.update((k, n) for k, n, _o in refs)
-    if backup_dir:
-        records = bk.latest_per_object(bk.load_records(backup_dir, namespace=namespace, run_id=run_id))
-        for record in records:
-            if (record["kind"], record["name"]) not in consumed or not record.get("restorable", True):
-                continue
-            current = client.get("v1", record["kind"], record["name"], namespace) or {}
-            patch = bk.restore_patch(record, current)
-            if patch:
-                client.patch("v1", record["kind"], record["name"], namespace, patch, patch_type="merge")
-                restored.append("%s/%s" % (record["kind"], record["name"]))
-    for kind, name, before, refs in started:
-        client.patch(API_VERSIONS[kind], kind, name, namespace, ro.template_restore_patch(ro.pod_template(before)), patch_type="json")
-        restored.append(label(kind, name))
-    return restored
 
 
 if __name__ == "__main__":

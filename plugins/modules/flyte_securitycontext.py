@@ -34,12 +34,16 @@ description:
     O(exemptions), the module fails before writing anything and lists the violations.
   - In check mode the patches are sent as server-side dry runs, so the API server's own PodSecurity warnings (from
     the namespace's C(pod-security.kubernetes.io/warn) label) come back in RV(warnings_from_api).
-  - With O(wait), waits for the rollouts the change caused; when one fails, the previous pod template is restored
-    and the module fails with the reason (for example the ReplicaSet's C(FailedCreate) event).
+  - With O(wait), waits for the rollouts the change caused; when one fails, the previous pod template of every
+    workload this call changed is restored, with the ConfigMaps and Secrets they consume that have a backup record of
+    this run under O(backup_dir) (see O(rollback_on_failure)), and the module fails with the reason (for example the
+    ReplicaSet's C(FailedCreate) event).
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
+  - flytesec.hardening.backup
+  - flytesec.hardening.wait
 attributes:
   check_mode:
     support: full
@@ -170,28 +174,6 @@ options:
       run_as_user:
         description: Pin the container's UID. C(0) also sets C(runAsNonRoot=false) and needs C(runAsNonRoot) and C(runAsUser) in O(exemptions[].checks).
         type: int
-  wait:
-    description: Wait for the rollouts of the Deployments, StatefulSets and DaemonSets whose pod template changed.
-    type: bool
-    default: true
-  wait_timeout:
-    description: Seconds to wait for each rollout.
-    type: int
-    default: 300
-  wait_sleep:
-    description: Seconds between two status reads while waiting.
-    type: int
-    default: 2
-  rollback_on_failure:
-    description: When a rollout fails or times out, restore the previous pod template of every workload this call changed.
-    type: bool
-    default: true
-  backup_dir:
-    description: Directory for a backup record of every workload before it changes (not in check mode).
-    type: path
-  run_id:
-    description: Identifier of the hardening run; groups its backups. Generated when not given.
-    type: str
   template_annotations:
     description:
       - Pod-template annotations to add, per workload (C(Kind/name) -> annotations), in the same patch, to the
@@ -358,7 +340,9 @@ run_id:
   returned: always
   type: str
 rolled_back:
-  description: Workloads whose previous pod template was restored after a failed rollout.
+  description:
+    - After a failed rollout, what was put back, as C(Kind/name) - the ConfigMaps and Secrets from O(backup_dir) first,
+      then the workloads whose previous pod template was restored.
   returned: on rollout failure
   type: list
   elements: str
@@ -368,22 +352,21 @@ option:
   type: str
 """
 
-import copy
 import json
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
-from ansible_collections.flytesec.hardening.plugins.module_utils.rollout_wait import failure_reason, wait_for
+from ansible_collections.flytesec.hardening.plugins.module_utils import rollout_wait
 from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
 from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
 
 API_VERSIONS = wl.API_VERSIONS
 KIND_ALIASES = wl.KIND_ALIASES
-PLAN_KEYS = ("violations_before", "violations_after", "warning_before", "warning_after", "level_before", "level_after",
-             "exemptions", "exempted_violations", "unresolved", "notes", "patch")
 
 
 def parse_workload(text):
@@ -495,10 +478,8 @@ def _dump(summary):
 
 
 def main():
-    argument_spec = dict(
-        namespace=dict(type="str", default="flyte"),
-        layout=dict(type="str", default="auto", choices=["auto", "flyte-core", "flyte-binary"]),
-        release_name=dict(type="str"),
+    argument_spec = args_common.spec(
+        args_common.TARGET, args_common.BACKUP, args_common.WAIT,
         workloads=dict(type="list", elements="str"),
         label_selector=dict(type="str"),
         extra_workloads=dict(type="list", elements="str", default=[]),
@@ -524,12 +505,6 @@ def main():
             workload=dict(type="str"),
             run_as_user=dict(type="int"),
         )),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        wait_sleep=dict(type="int", default=2),
-        rollback_on_failure=dict(type="bool", default=True),
-        backup_dir=dict(type="path"),
-        run_id=dict(type="str"),
         template_annotations=dict(type="dict"),
     )
     module = k8s_utils.new_module(argument_spec=argument_spec, supports_check_mode=True,
@@ -545,16 +520,16 @@ def main():
             extra["option"] = option
         module.fail_json(msg=msg, **extra)
 
-    # 1. Options: validated before connecting.
+    # 1. Parse: options are validated before connecting.
     try:
         options = sc.normalize_options(dict((name, params[name]) for name in sc.OPTION_NAMES))
     except sc.SecurityContextError as exc:
         fail(str(exc), option=exc.option)
-    for name in ("wait_timeout", "wait_sleep"):
-        if params[name] < 0:
-            fail("%s must not be negative, got %d" % (name, params[name]), option=name)
+    bad_wait = args_common.check_wait(params)
+    if bad_wait:
+        fail(bad_wait, option=bad_wait.split(" ", 1)[0])
 
-    # 2. Read and plan everything; any problem fails here, before a write.
+    # 2. Plan: read and plan everything; any problem fails here, before a write.
     client = k8s_utils.connect(module)
     try:
         if client.get("v1", "Namespace", namespace) is None:
@@ -565,25 +540,13 @@ def main():
         fail(str(exc), option=exc.option)
     except k8s_utils.FlyteK8sError as exc:
         fail(str(exc))
-
-    plans = []
-    errors = []
-    for obj in targets:
-        try:
-            plan = sc.plan_workload(obj, options)
-        except sc.SecurityContextError as exc:
-            fail(str(exc), option=exc.option)
-        entry = dict(workload=label(plan["kind"], plan["name"]), kind=plan["kind"], name=plan["name"],
-                     changed=plan["changed"], api_warnings=[])
-        entry.update((key, plan[key]) for key in PLAN_KEYS)
+    try:
+        plans, errors = sc.plan_workloads(targets, options, params["template_annotations"])
+    except sc.SecurityContextError as exc:
+        fail(str(exc), option=exc.option)
+    for _obj, plan, entry in plans:
         result["workloads"].append(entry)
         result["exemptions"].extend(plan["exemptions"])
-        if plan["error"]:
-            errors.append(plan["error"])
-        elif plan["changed"] and plan["template_immutable"]:
-            errors.append("%s: its pod template is immutable and needs a change (%s); recreate it with a compliant "
-                          "securityContext or leave it out of the targets" % (entry["workload"], plan["warning_before"]))
-        plans.append((obj, plan, entry))
     try:
         result["other_workloads"] = other_workloads(client, namespace, targets, params["enforce_level"] or params["profile"],
                                                     params["version"])
@@ -597,67 +560,39 @@ def main():
         fail("no change made: %s" % "; ".join(errors))
     result["compliant"] = True
 
-    # 3. Write (a server-side dry run in check mode): backup, then a strategic merge patch.
-    run_id = params["run_id"] or bk.new_run_id()
-    result["run_id"] = run_id
+    # 3. Apply through the one write path: a backup record, then a strategic merge patch carrying the resourceVersion
+    # read (a server-side dry run in check mode, no record).
+    writer = apply.Writer(client, module.check_mode, params["backup_dir"], params["run_id"])
+    result["run_id"] = writer.run_id
+    result["backups"] = writer.backups
     started = []
     for obj, plan, entry in plans:
         if not plan["changed"]:
             continue
-        kind, name = plan["kind"], plan["name"]
+        kind = plan["kind"]
+        seen = len(client.warnings)
         try:
-            if params["backup_dir"] and not module.check_mode:
-                result["backups"].append(bk.write_record(params["backup_dir"], bk.make_record(obj, run_id=run_id)))
-            seen = len(client.warnings)
-            patch = plan["patch"]
-            extra = (params["template_annotations"] or {}).get(entry["workload"])
-            if extra and kind in ro.ROLLABLE_KINDS:
-                patch = copy.deepcopy(patch)
-                template = patch.setdefault("spec", {}).setdefault("template", {})
-                template.setdefault("metadata", {}).setdefault("annotations", {}).update(
-                    dict((str(k), str(v)) for k, v in extra.items()))
-                entry["patch"] = patch
-            client.patch(API_VERSIONS[kind], kind, name, namespace, patch, patch_type=sc.PATCH_TYPE)
-            entry["api_warnings"] = [w["warning"] for w in client.warnings[seen:]]
+            writer.patch(obj, entry["patch"], patch_type=sc.PATCH_TYPE, api_version=API_VERSIONS[kind], kind=kind)
         except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
             result["warnings_from_api"] = client.warnings
             fail("%s: %s" % (entry["workload"], exc))
+        entry["api_warnings"] = [w["warning"] for w in client.warnings[seen:]]
         result["changed"] = True
         result["changed_workloads"].append(entry["workload"])
         if kind in ro.ROLLABLE_KINDS:
             result["restart"].append(entry["workload"])
-            started.append((obj, plan, entry))
+            started.append(rollout_wait.Started(kind, plan["name"], obj, entry))
 
+    # 4. Report, once the rollouts are done (or rolled back).
     if module._diff:
         result["diff"] = [dict(before_header="%s securityContext" % e["workload"], after_header="%s securityContext" % e["workload"],
                                before=_dump(p["diff"]["before"]), after=_dump(p["diff"]["after"]))
                           for _o, p, e in plans if p["changed"]]
-
-    # 4. Wait for the rollouts; on failure put the previous pod templates back.
-    if params["wait"] and not module.check_mode and started:
-        failures = []
-        for obj, plan, entry in started:
-            state, message, after = wait_for(client, plan["kind"], plan["name"], namespace, params["wait_timeout"], params["wait_sleep"])
-            entry["rollout"] = state
-            if state == "failed":
-                reason = failure_reason(client, namespace, after or obj, message)
-                entry["reason"] = reason
-                failures.append("%s: %s" % (entry["workload"], reason))
-        if failures:
-            restored = []
-            if params["rollback_on_failure"]:
-                for obj, plan, entry in started:
-                    try:
-                        client.patch(API_VERSIONS[plan["kind"]], plan["kind"], plan["name"], namespace,
-                                     ro.template_restore_patch(ro.pod_template(obj)), patch_type="json")
-                        restored.append(entry["workload"])
-                    except k8s_utils.FlyteK8sError as exc:
-                        failures.append("restoring %s failed: %s" % (entry["workload"], exc))
-            result["warnings_from_api"] = client.warnings
-            fail("rollout failed: %s%s" % ("; ".join(failures), "; restored the previous pod template of %s" % ", ".join(restored)
-                                           if restored else ""), rolled_back=restored)
-
+    failed = rollout_wait.wait_or_rollback(client, writer, namespace, started, params)
     result["warnings_from_api"] = client.warnings
+    if failed:
+        msg, rolled_back = failed
+        fail(msg, rolled_back=rolled_back)
     module.exit_json(**result)
 
 

@@ -74,3 +74,23 @@ def test_failure_reason_prefers_failed_create():
     ]
     assert ro.failure_reason(events).startswith("FailedCreate: pods")
     assert ro.failure_reason([]) is None
+
+
+def _rollable(annotations=None, paused=False):
+    template = {"metadata": {"annotations": annotations or {}}, "spec": {"containers": [{"name": "c"}]}}
+    return {"kind": "Deployment", "metadata": {"name": "d", "uid": "u1"}, "spec": {"template": template, "paused": paused}}
+
+
+def test_plan_restart_restarts_once_then_leaves_alone():
+    cm = {"kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"k": "v"}}
+    refs = [("ConfigMap", "cfg", False)]
+    first = ro.plan_restart(_rollable(), refs, [cm], run_id="r1")
+    assert first["action"] == "restart" and first["old_hash"] is None and first["inputs"] == ["ConfigMap/cfg"]
+    assert first["patch"] == ro.restart_patch(first["new_hash"], "r1")
+    hashed = _rollable({ro.CONFIG_HASH_ANNOTATION: first["new_hash"]})
+    assert ro.plan_restart(hashed, refs, [cm])["action"] == "unchanged"
+    assert ro.plan_restart(hashed, refs, [cm])["patch"] is None
+    assert ro.plan_restart(hashed, refs, [cm], force=True)["action"] == "restart"
+    assert ro.plan_restart(hashed, refs, [dict(cm, data={"k": "w"})])["action"] == "restart"
+    paused = ro.plan_restart(_rollable(paused=True), refs, [cm])
+    assert paused["action"] == "skip" and paused["reason"] == "Deployment is paused: resume it to apply the change"

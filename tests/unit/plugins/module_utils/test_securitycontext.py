@@ -499,3 +499,25 @@ def test_strategic_merge_semantics():
     assert target["spec"]["containers"][0]["securityContext"] == {"x": 1, "y": {"z": 1, "w": 2}}
     assert sc.map_patch({"a": 1, "b": {"c": 1}, "d": None}, {"a": 1, "b": {"c": 2}, "e": [1]}) == {"b": {"c": 2}, "e": [1]}
     assert sc.map_patch({"a": 1}, {}) == {"a": None}
+
+
+# --------------------------------------------------------------------------- the module's plan
+
+def test_plan_workloads_entries_annotations_and_blocking_errors():
+    deployment, cronjob, job = _workload(name="app"), _workload(kind="CronJob", name="cj"), _workload(kind="Job", name="once")
+    hashes = {"Deployment/app": {"hardening.flytesec.io/config-hash": "sha256:abc"}, "CronJob/cj": {"a": "b"}}
+    plans, errors = sc.plan_workloads([deployment, cronjob, job], {"version": "v1.34"}, hashes)
+    assert [entry["workload"] for _obj, _plan, entry in plans] == ["Deployment/app", "CronJob/cj", "Job/once"]
+    (_o, d_plan, d_entry), (_o2, c_plan, c_entry), _job = plans
+    # the rolling workload carries its annotations in the same patch; the plan's own patch is untouched
+    assert d_entry["patch"]["spec"]["template"]["metadata"]["annotations"] == hashes["Deployment/app"]
+    assert "metadata" not in d_plan["patch"]["spec"]["template"]
+    assert c_entry["patch"] == c_plan["patch"]          # a CronJob does not roll out
+    assert set(sc.RESULT_KEYS) <= set(d_entry) and d_entry["api_warnings"] == [] and d_entry["changed"]
+    assert len(errors) == 1 and errors[0].startswith("Job/once: its pod template is immutable and needs a change")
+
+
+def test_plan_workloads_unchanged_workload_gets_no_annotations():
+    hardened = _apply(_workload(), sc.plan_workload(_workload()))
+    plans, errors = sc.plan_workloads([hardened], None, {"Deployment/app": {"k": "v"}})
+    assert errors == [] and plans[0][2]["patch"] == {} and not plans[0][2]["changed"]

@@ -6,7 +6,9 @@ It serves objects (by default the upstream Flyte manifests from ../shared/fixtur
 request, applies JSON merge patches and creates, bumps resourceVersion on each write, refuses a patch whose
 resourceVersion precondition is stale (409) and a create of an existing object (409), and in check mode records the
 request as a dry run without changing anything. Strategic merge patches go through the planner's own model of
-them. It is not an API server: admission, defaulting and rollouts are proven on the real local cluster (tests/integration).
+them. JSON patches are applied for the ops a rollback sends (add, replace, remove). A workload's rollout is what a
+test says it is (``complete_rollouts``, ``fail_rollout``): its status is made up on each read. It is not an API
+server: admission, defaulting and real rollouts are proven on the real local cluster (tests/integration).
 """
 import copy
 import json
@@ -32,6 +34,8 @@ class FakeClient:
         self.requests = []
         self.store = {}
         self._version = 1000
+        self.rollouts = {}          # (kind, name) -> ("complete" | "failed", message)
+        self.default_rollout = None  # a state for every other workload, or None: its status as stored
         if objects is None:
             objects = upstream_manifests.load(upstream_manifests.CORE)
         self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
@@ -56,10 +60,37 @@ class FakeClient:
         self.requests.append({"verb": verb, "kind": kind, "namespace": namespace, "name": name,
                               "body": copy.deepcopy(body), "patch_type": patch_type, "dry_run": self.check_mode})
 
+    def complete_rollouts(self):
+        """Every workload's rollout completes (unless ``fail_rollout`` says otherwise)."""
+        self.default_rollout = ("complete", None)
+
+    def fail_rollout(self, kind, name, message="pods is forbidden: violates PodSecurity", namespace="flyte"):
+        """The workload's rollout fails: its status says its progress deadline passed, and its ReplicaSet has a
+        FailedCreate Warning event with ``message`` (the event rollout_wait.failure_reason picks)."""
+        self.rollouts[(kind, name)] = ("failed", "%s %s has timed out progressing" % (kind, name))
+        self.add({"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": "FailedCreate", "message": message,
+                  "lastTimestamp": "2026-11-24T09:30:00Z", "involvedObject": {"kind": kind, "name": name},
+                  "metadata": {"name": "%s.failed-create" % name, "namespace": namespace}})
+
+    def _with_status(self, obj):
+        state = self.rollouts.get((obj["kind"], obj["metadata"]["name"]), self.default_rollout)
+        if state is None or obj["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+            return obj
+        generation = obj["metadata"].get("generation", 0)
+        replicas = (obj.get("spec") or {}).get("replicas", 1)
+        if state[0] == "failed":
+            obj["status"] = {"observedGeneration": generation, "conditions": [
+                {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded", "message": state[1]}]}
+        else:
+            obj["status"] = {"observedGeneration": generation, "replicas": replicas, "updatedReplicas": replicas,
+                             "readyReplicas": replicas, "availableReplicas": replicas, "desiredNumberScheduled": replicas,
+                             "updatedNumberScheduled": replicas, "numberAvailable": replicas}
+        return obj
+
     def get(self, api_version, kind, name, namespace=None):
         self._record("get", kind, namespace, name)
         obj = self.store.get((kind, namespace, name))
-        return copy.deepcopy(obj) if obj is not None else None
+        return self._with_status(copy.deepcopy(obj)) if obj is not None else None
 
     def list(self, api_version, kind, namespace=None, label_selector=None):
         self._record("list", kind, namespace, None)
@@ -80,8 +111,11 @@ class FakeClient:
         if wanted and wanted != current["metadata"]["resourceVersion"]:
             raise k8s_utils.FlyteK8sError("patch %s %s/%s failed: Conflict" % (kind, namespace, name), 409, "Conflict")
         if patch_type == "json":
-            raise NotImplementedError("FakeClient does not apply JSON patches")
-        result = strategic_merge(current, body) if patch_type == "strategic" else merge_patch(current, body)
+            result = json_patch(current, body)
+        elif patch_type == "strategic":
+            result = strategic_merge(current, body)
+        else:
+            result = merge_patch(current, body)
         if not self.check_mode:
             self.add(result)
         return copy.deepcopy(result)
@@ -110,6 +144,26 @@ class FakeClient:
         if not self.check_mode:
             return self.store.pop((kind, namespace, name), None)
         return self.store.get((kind, namespace, name))
+
+
+def json_patch(obj, operations):
+    """Apply a JSON patch (RFC 6902) of add, replace and remove ops with plain paths; return a new object."""
+    result = copy.deepcopy(obj)
+    for operation in operations:
+        if operation["op"] not in ("add", "replace", "remove"):
+            raise NotImplementedError("FakeClient does not apply JSON patch op %s" % operation["op"])
+        keys = [k.replace("~1", "/").replace("~0", "~") for k in operation["path"].split("/")[1:]]
+        parent = result
+        for key in keys[:-1]:
+            parent = parent[int(key)] if isinstance(parent, list) else parent[key]
+        last = int(keys[-1]) if isinstance(parent, list) else keys[-1]
+        if operation["op"] == "remove":
+            del parent[last]
+        elif operation["op"] == "replace" and (isinstance(parent, dict) and last not in parent):
+            raise k8s_utils.FlyteK8sError("json patch: replace of missing %s" % operation["path"], 422, "Invalid")
+        else:
+            parent[last] = copy.deepcopy(operation["value"])
+    return result
 
 
 class Exit(Exception):
