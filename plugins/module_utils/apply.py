@@ -9,6 +9,9 @@
   before a create (``flyte_restore`` then deletes the object it created);
 * writes with a precondition: a merge or strategic merge patch carries the ``resourceVersion`` that was read, so
   an edit made by someone else in between fails with 409 Conflict instead of being overwritten;
+* on 409 reads the object again: when only what the API server and controllers move changed (status,
+  resourceVersion, managedFields, generation, a Deployment's revision annotation), it sends the same patch with the
+  new resourceVersion (up to ``CONFLICT_RETRIES`` times); when anyone changed the content, it fails;
 * records what it wrote (``changed``), for the module's result.
 
 In check mode the client sends server-side dry runs and no backup file is written.
@@ -19,8 +22,28 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 
 PRECONDITION_PATCH_TYPES = ("merge", "strategic")
+CONFLICT_RETRIES = 3
+# what the API server and controllers change on their own; a conflict on these alone is not someone else's edit
+SERVER_METADATA = ("resourceVersion", "managedFields", "generation")
+SERVER_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+
+
+def content(obj):
+    """``obj`` without what the API server and controllers move by themselves (for conflict decisions)."""
+    out = dict((k, v) for k, v in (obj or {}).items() if k != "status")
+    meta = dict((k, v) for k, v in (out.get("metadata") or {}).items() if k not in SERVER_METADATA)
+    annotations = dict((k, v) for k, v in (meta.get("annotations") or {}).items() if k not in SERVER_ANNOTATIONS)
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out["metadata"] = meta
+    out.pop("apiVersion", None)
+    out.pop("kind", None)
+    return out
 
 
 class Writer:
@@ -53,13 +76,27 @@ class Writer:
         current["kind"] = kind or current.get("kind")
         meta = current["metadata"]
         self._keep(bk.make_record(current, run_id=self.run_id))
-        body = patch
-        version = meta.get("resourceVersion")
-        if version and patch_type in PRECONDITION_PATCH_TYPES:
-            body = copy.deepcopy(patch)
-            body.setdefault("metadata", {})["resourceVersion"] = version
-        result = self.client.patch(current["apiVersion"], current["kind"], meta["name"], meta.get("namespace"), body,
-                                   patch_type=patch_type)
+        read = current
+        for attempt in range(CONFLICT_RETRIES + 1):
+            body = patch
+            version = read["metadata"].get("resourceVersion")
+            if version and patch_type in PRECONDITION_PATCH_TYPES:
+                body = copy.deepcopy(patch)
+                body.setdefault("metadata", {})["resourceVersion"] = version
+            try:
+                result = self.client.patch(current["apiVersion"], current["kind"], meta["name"], meta.get("namespace"),
+                                           body, patch_type=patch_type)
+                break
+            except k8s_utils.FlyteK8sError as exc:
+                if exc.status != 409 or attempt == CONFLICT_RETRIES:
+                    raise
+                fresh = self.client.get(current["apiVersion"], current["kind"], meta["name"], meta.get("namespace"))
+                if fresh is None or content(fresh) != content(current):
+                    raise k8s_utils.FlyteK8sError(
+                        "%s %s/%s changed since this run read it (someone else edited it); nothing was overwritten. "
+                        "Run again to plan on the new state." % (current["kind"], meta.get("namespace"), meta["name"]),
+                        409, "Conflict")
+                read = fresh
         self.changed.append(label(current["kind"], meta.get("namespace"), meta["name"]))
         return result
 

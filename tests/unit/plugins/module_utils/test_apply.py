@@ -6,8 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
+import pytest
+
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_restore
 
 __metaclass__ = type
@@ -77,3 +80,45 @@ def test_restore_order_namespaces_first_deletions_last():
     }
     ordered = [key[1] for key, _r in sorted(records.items(), key=flyte_restore.order)]
     assert ordered[0] == "Namespace" and ordered[-1] == "NetworkPolicy"
+
+
+class MovingClient(RecordingClient):
+    """Answers the first patch with 409, as the API server does when the object moved after it was read."""
+
+    def __init__(self, fresh):
+        super(MovingClient, self).__init__()
+        self.fresh = fresh
+
+    def patch(self, api_version, kind, name, namespace, body, patch_type="strategic"):
+        if not [c for c in self.calls if c[0] == "patch"]:
+            self.calls.append(("patch", kind, name, namespace, body, patch_type))
+            raise k8s_utils.FlyteK8sError("conflict", 409, "Conflict")
+        return super(MovingClient, self).patch(api_version, kind, name, namespace, body, patch_type)
+
+    def get(self, api_version, kind, name, namespace=None):
+        self.calls.append(("get", kind, name, namespace))
+        return self.fresh
+
+
+DEPLOYMENT = {"metadata": {"name": "flyteadmin", "namespace": "flyte", "resourceVersion": "7", "generation": 3},
+              "spec": {"replicas": 1}, "status": {"observedGeneration": 2}}
+
+
+def test_conflict_on_status_only_is_retried_with_the_new_version():
+    fresh = {"metadata": {"name": "flyteadmin", "namespace": "flyte", "resourceVersion": "9", "generation": 3,
+                          "annotations": {"deployment.kubernetes.io/revision": "4"}},
+             "spec": {"replicas": 1}, "status": {"observedGeneration": 3}}
+    client = MovingClient(fresh)
+    apply.Writer(client).patch(DEPLOYMENT, {"spec": {"paused": False}}, patch_type="strategic",
+                               api_version="apps/v1", kind="Deployment")
+    patches = [c for c in client.calls if c[0] == "patch"]
+    assert [p[4]["metadata"]["resourceVersion"] for p in patches] == ["7", "9"]
+
+
+def test_conflict_on_content_is_not_overwritten():
+    fresh = {"metadata": {"name": "flyteadmin", "namespace": "flyte", "resourceVersion": "9"}, "spec": {"replicas": 5}}
+    client = MovingClient(fresh)
+    with pytest.raises(k8s_utils.FlyteK8sError, match="changed since this run read it"):
+        apply.Writer(client).patch(DEPLOYMENT, {"spec": {"paused": False}}, patch_type="strategic",
+                                   api_version="apps/v1", kind="Deployment")
+    assert len([c for c in client.calls if c[0] == "patch"]) == 1
