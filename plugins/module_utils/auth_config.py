@@ -18,7 +18,8 @@ Facts this follows (flyteadmin v1 ``auth/config/config.go``, flytestdlib's viper
   padding (RawStdEncoding); ``token_rsa_key.pem`` is a PKCS#1 ``RSA PRIVATE KEY`` PEM.
 * go-oidc needs the discovery document's ``issuer`` to equal ``userAuth.openId.baseUrl`` exactly.
 
-Pure functions; the flyte_auth_config and flyte_auth_secrets modules do the API calls.
+Pure functions; the flyte_auth_config and flyte_auth_secrets modules do the API calls. ``config_edits`` and
+``static_client_edits`` plan what flyte_auth_config writes, as flyte_config Edits at the layout's Locations.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -33,6 +34,8 @@ try:
     from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
+
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte_config import Edit
 
 BCRYPT_IMPORT_ERROR = None
 try:
@@ -271,6 +274,64 @@ def auth_values(settings):
     if settings["server_type"] == "External":
         values[("appAuth", "externalAuthServer")] = dict(settings["external"])
     return values
+
+
+# ------------------------------------------------------------------------------------------------- the edits
+
+STATIC_CLIENTS_PATH = ("appAuth", "selfAuthServer", "staticClients")
+
+
+def _edit(location, path, value):
+    return Edit(location.object_kind, location.object_name, location.data_key, path, value)
+
+
+def config_edits(settings, use_auth, auth, admin_clients):
+    """The Edits of flyte_auth_config but the static clients: ``server.security.useAuth``, the auth block
+    (``auth_values``) and the admin client config of every ``admin_clients`` location (propeller, scheduler).
+
+    ``settings``: from ``normalize``; ``use_auth``, ``auth``, ``admin_clients``: flyte_layout Locations of the
+    settings of those names."""
+    edits = [_edit(use_auth, use_auth.path, settings["use_auth"])]
+    for path, value in sorted(auth_values(settings).items()):
+        edits.append(_edit(auth, auth.path + path, value))
+    for location in admin_clients:
+        for key, value in sorted(settings["admin_client"].items()):
+            edits.append(_edit(location, location.path + (key,), value))
+    return edits
+
+
+def propeller_secret(given, stored, location, check_mode=False, stand_in=None):
+    """The propeller plaintext the static client's hash is made of: ``given``, else ``stored`` (what the Secret at
+    flyte_layout ``location`` holds). In check mode a secret that cannot stay is previewed with ``stand_in()``
+    (default a generated one): the real run's flyte_auth_secrets, which runs first, replaces it.
+    Raises AuthConfigError when there is none, or it is one flyteadmin must not accept."""
+    secret = given or stored
+    if not given and check_mode and current_key_error("client_secret", secret):
+        secret = (stand_in or generate_secret)()
+    if not secret:
+        raise AuthConfigError("propeller_client_secret", "not given, and %s %s has no %s; run flyte_auth_secrets first "
+                                                         "or give it" % (location.object_kind, location.object_name,
+                                                                         location.data_key))
+    check_client_secret(secret, "propeller_client_secret (from %s)" % location.object_name)
+    return secret
+
+
+def static_client_edits(settings, secret, stored, auth, hash_location, cost=DEFAULT_BCRYPT_COST):
+    """The staticClients edit of flyteadmin's internal authorization server: ``(edits, hash value, rehashed)``.
+
+    ``secret``: the propeller plaintext; ``stored``: the value at ``hash_location`` now (None when absent), kept when
+    it is a valid hash of ``secret``, else a new bcrypt hash is made. ``auth``/``hash_location``: Locations of the
+    settings ``auth`` and ``static_client_secret``. When both are one document (flyte-core) the whole map is one edit;
+    otherwise (flyte-binary) the map goes without ``client_secret`` into the auth document, and the hash into the
+    Secret file flyteadmin merges with it.
+    """
+    value, rehashed = choose_hash(secret, stored, cost)
+    clients = static_clients(settings, value)
+    path = auth.path + STATIC_CLIENTS_PATH
+    if (hash_location.object_kind, hash_location.object_name) == (auth.object_kind, auth.object_name):
+        return [_edit(auth, path, clients)], value, rehashed
+    without = dict((k, dict((f, v) for f, v in c.items() if f != "client_secret")) for k, c in clients.items())
+    return [_edit(auth, path, without), _edit(hash_location, hash_location.path, value)], value, rehashed
 
 
 # ------------------------------------------------------------------------------------------------------ keys

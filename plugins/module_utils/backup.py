@@ -46,7 +46,8 @@ LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 SERVER_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation", "selfLink",
                    "deletionTimestamp", "deletionGracePeriodSeconds")
 SECRET_FIELDS = ("data", "stringData")
-RESTORE_FIELDS = ("data", "binaryData", "stringData", "spec", "immutable")
+RESTORE_FIELDS = ("data", "binaryData", "stringData", "spec", "immutable", "rules", "aggregationRule", "subjects",
+                  "automountServiceAccountToken", "template")
 CONFIGMAP_LIMIT = 1024 * 1024
 RUN_LABEL = "hardening.flytesec.io/backup-run"
 DEFAULT_API_VERSIONS = {"ConfigMap": "v1", "Secret": "v1", "Deployment": "apps/v1", "StatefulSet": "apps/v1",

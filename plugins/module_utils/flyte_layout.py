@@ -111,6 +111,23 @@ SETTINGS = {
     },
 }
 
+# The auth Secret keys flyteadmin and flytepropeller read as files under SECRETS_PATH, as settings. Their data keys
+# (the file names: client_secret, oidc_client_secret, ..., token_rsa_key.pem) are the same in every layout.
+AUTH_SECRET_SETTINGS = ("propeller_client_secret", "oidc_client_secret", "claim_symmetric_key", "cookie_hash_key",
+                        "cookie_block_key", "token_rsa_key")
+
+
+def auth_secret_keys():
+    """``[(data key, setting)]`` of AUTH_SECRET_SETTINGS, in that order (the data key a Secret holds the setting in)."""
+    found = []
+    for setting in AUTH_SECRET_SETTINGS:
+        keys = set(entry[1] for layout in LAYOUTS for entry in SETTINGS[setting][layout])
+        if len(keys) != 1:  # pragma: no cover - a guard on SETTINGS itself
+            raise LayoutError("setting %s has data keys %s; the auth Secret keys must be one per setting" % (setting, sorted(keys)))
+        found.append((keys.pop(), setting))
+    return found
+
+
 # Go defaults of the settings whose section the charts may leave unset (flyteadmin pkg/config, flyteidl admin client).
 GO_DEFAULTS = {
     "cors": {"allowCors": True, "allowedOrigins": ["*"], "allowedHeaders": ["Content-Type", "flyte-authorization"]},

@@ -6,12 +6,18 @@
 NetworkPolicy matches pod ports after Service translation, so the ports here are the containers' (flyteadmin
 8088/8089, datacatalog 8089, flyteconsole 8080, the pod webhook 9443; flyte-binary 8088/8089/9443). Every
 peer is a parameter; nothing is opened wider than asked: an empty peer list opens nothing.
+
+flyte_network_policies writes them through module_utils/objects.py (``EXACT``: a policy's spec is compared whole).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import objects
+
 LABEL = "app.kubernetes.io/name"
 MANAGED = {"app.kubernetes.io/managed-by": "flytesec.hardening"}
+# Fields compared whole when a live policy is checked against the built one (objects.plan's ``exact``).
+EXACT = ("spec",)
 DEFAULTS = {
     "ingress_namespace_labels": {"kubernetes.io/metadata.name": "ingress-nginx"},
     "monitoring_namespace_labels": None,
@@ -163,9 +169,4 @@ def project_policies(namespace, params=None):
 
 def comparable(value):
     """``value`` without empty lists and mappings (the API server drops some of them), for comparison."""
-    if isinstance(value, dict):
-        out = dict((k, comparable(v)) for k, v in value.items())
-        return dict((k, v) for k, v in out.items() if v not in ({}, [], None))
-    if isinstance(value, list):
-        return [comparable(v) for v in value]
-    return value
+    return objects.without_empty(value)

@@ -9,11 +9,15 @@ objects"): read and write on Secrets, RoleBindings and webhook configurations in
 podtemplates (informer), namespaces list (the garbage collector with limit-namespace=all), flyteworkflows,
 and, per enabled task plugin, that plugin's custom resources. flyteadmin's ``"*"`` verbs include
 ``escalate`` and ``bind`` on Roles.
+
+``plan_roles`` is the role plan of flyte_rbac: from the roles bound to each service account (as read), which Roles
+and ClusterRoles change and their desired rules; the module writes them through apply.Writer.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+from collections import namedtuple
 
 PROPELLER_RULES = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]},
@@ -41,6 +45,10 @@ RESOURCE_GROUPS = {
 }
 PLUGIN_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
 EXPLICIT_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"]
+
+
+RolePlan = namedtuple("RolePlan", "kind name role rules")
+RolePlan.__doc__ = """A Role or ClusterRole whose rules change: ``role`` as read, ``rules`` the desired ones."""
 
 
 class RbacError(ValueError):
@@ -121,3 +129,83 @@ def explicit_groups(rules):
         for group, names in sorted(groups.items()):
             result.append(dict(copy.deepcopy(rule), apiGroups=[group], resources=names))
     return result
+
+
+# ---------------------------------------------------------------------------------------------- the role plan
+
+def check_extra_rules(rules):
+    """Validate the ``extra_rules`` option; raises RbacError naming the rule."""
+    for index, rule in enumerate(rules or []):
+        if not rule.get("verbs") or not (rule.get("resources") or rule.get("nonResourceURLs")):
+            raise RbacError("extra_rules[%d]: a rule needs verbs and resources" % index)
+        if is_wildcard(rule):
+            raise RbacError("extra_rules[%d]: wildcard apiGroups/resources are what this module removes" % index)
+
+
+def propeller_rules(task_plugins=None, extra_rules=None):
+    """flytepropeller's explicit rules: PROPELLER_RULES, the task plugins' and ``extra_rules`` (validated)."""
+    plugins = plugin_rules(task_plugins)
+    check_extra_rules(extra_rules)
+    return copy.deepcopy(PROPELLER_RULES) + plugins + copy.deepcopy(list(extra_rules or []))
+
+
+def _ref(role):
+    return role.get("kind"), role["metadata"]["name"]
+
+
+def plan_roles(roles_by_sa, propeller_sa, admin_sa, other_sas=(), desired_propeller_rules=None, narrow_admin=True):
+    """The roles whose rules change, as ``[RolePlan]``, in order: flytepropeller's, the other service accounts',
+    flyteadmin's.
+
+    ``roles_by_sa``: ``{service account: [Role/ClusterRole as read, with kind]}``. A propeller role with a wildcard
+    rule gets ``desired_propeller_rules`` (``propeller_rules()``); an other service account's role with
+    ``apiGroups: ['*']`` on named resources gets them split by group (``explicit_groups``, left alone when a group is
+    unknown); with ``narrow_admin``, a flyteadmin role with ``*`` verbs gets explicit ones. A role bound to more than
+    one of them is planned once, by the first. Roles already holding the desired rules are left out.
+    """
+    if desired_propeller_rules is None:
+        desired_propeller_rules = propeller_rules()
+    candidates = []
+    for role in roles_by_sa.get(propeller_sa) or []:
+        if any(is_wildcard(r) for r in role.get("rules") or []):
+            candidates.append((role, copy.deepcopy(desired_propeller_rules)))
+    for sa in other_sas or ():
+        for role in roles_by_sa.get(sa) or []:
+            if any("*" in (r.get("apiGroups") or []) for r in role.get("rules") or []):
+                rules = explicit_groups(role.get("rules") or [])
+                if rules is not None:
+                    candidates.append((role, rules))
+    if narrow_admin:
+        for role in roles_by_sa.get(admin_sa) or []:
+            if any("*" in (r.get("verbs") or []) for r in role.get("rules") or []):
+                candidates.append((role, narrow_verbs(role.get("rules") or [])))
+    plans, seen = [], set()
+    for role, rules in candidates:
+        ref = _ref(role)
+        if ref in seen:
+            continue
+        seen.add(ref)
+        if normalized(role.get("rules")) != normalized(rules):
+            plans.append(RolePlan(ref[0], ref[1], role, rules))
+    return plans
+
+
+def roles_after(roles_by_sa, plans):
+    """``roles_by_sa`` as it is once ``plans`` are applied (copies; the input is not changed)."""
+    planned = dict(((plan.kind, plan.name), plan.rules) for plan in plans)
+    after = {}
+    for sa, roles in roles_by_sa.items():
+        after[sa] = []
+        for role in roles:
+            role = copy.deepcopy(role)
+            if _ref(role) in planned:
+                role["rules"] = copy.deepcopy(planned[_ref(role)])
+            after[sa].append(role)
+    return after
+
+
+def diff(plan):
+    """The module's diff entry of one RolePlan: the rules before and after."""
+    header = "%s/%s" % (plan.kind, plan.name)
+    return dict(before_header=header, after_header=header, before={"rules": plan.role.get("rules")},
+                after={"rules": plan.rules})

@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -92,12 +93,6 @@ options:
         writes any Secret, so bad input leaves the cluster untouched.
     type: bool
     default: false
-  backup_dir:
-    description: Directory for a backup record of every object before it changes.
-    type: path
-  run_id:
-    description: Identifier of the hardening run; groups its backups.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -151,11 +146,30 @@ import json
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
 from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
+
+
+def argument_spec():
+    return args_common.spec(
+        args_common.TARGET, args_common.BACKUP,
+        public_url=dict(type="str", required=True),
+        authorized_uris=dict(type="list", elements="str"),
+        auth_server=dict(type="str", choices=["internal", "external"], default="internal"),
+        oidc=dict(type="dict", required=True),
+        external_auth_server=dict(type="dict"),
+        flyte_client=dict(type="dict"),
+        propeller_client_id=dict(type="str", default="flytepropeller"),
+        propeller_client_secret=dict(type="str", no_log=True),
+        admin_client=dict(type="dict"),
+        bcrypt_cost=dict(type="int", default=ac.DEFAULT_BCRYPT_COST),
+        verify_discovery=dict(type="bool", default=False),
+        validate_only=dict(type="bool", default=False),
+    )
 
 
 def default_uris(target, public_url):
@@ -177,26 +191,7 @@ def check_discovery(module, base_url):
 
 
 def main():
-    module = k8s_utils.new_module(
-        argument_spec=dict(
-            flyte_config.FLYTE_TARGET_ARG_SPEC,
-            public_url=dict(type="str", required=True),
-            authorized_uris=dict(type="list", elements="str"),
-            auth_server=dict(type="str", choices=["internal", "external"], default="internal"),
-            oidc=dict(type="dict", required=True),
-            external_auth_server=dict(type="dict"),
-            flyte_client=dict(type="dict"),
-            propeller_client_id=dict(type="str", default="flytepropeller"),
-            propeller_client_secret=dict(type="str", no_log=True),
-            admin_client=dict(type="dict"),
-            bcrypt_cost=dict(type="int", default=ac.DEFAULT_BCRYPT_COST),
-            verify_discovery=dict(type="bool", default=False),
-            validate_only=dict(type="bool", default=False),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     if ac.BCRYPT_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("bcrypt"), exception=ac.BCRYPT_IMPORT_ERROR)
     p = module.params
@@ -218,6 +213,7 @@ def main():
     client = k8s_utils.connect(module)
     result = dict(changed=False, changed_objects=[], restart_required=[], backups=[], propeller_hash="none")
     try:
+        # read
         target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
         uris = p["authorized_uris"] or default_uris(target, p["public_url"].rstrip("/"))
         settings = ac.normalize(dict(p, authorized_uris=uris))
@@ -226,51 +222,35 @@ def main():
             module.fail_json(msg="layout: flyte-binary %s was installed without configuration.auth.enabled, so no auth Secret "
                                  "is mounted and flyteadmin would fail at start. Enable auth in the chart values first "
                                  "(GitOps mode), then run this again." % target.model.fullname, **result)
-
-        edits = [flyte_config.edits_for(target.setting("use_auth"), settings["use_auth"])]
         auth = target.setting("auth")
-        for path, value in sorted(ac.auth_values(settings).items()):
-            edits.append(flyte_config.Edit(auth.object_kind, auth.object_name, auth.data_key, auth.path + path, value))
-        for location in target.settings("admin_client"):
-            for key, value in sorted(settings["admin_client"].items()):
-                edits.append(flyte_config.Edit(location.object_kind, location.object_name, location.data_key,
-                                               location.path + (key,), value))
 
+        # plan
+        edits = ac.config_edits(settings, target.setting("use_auth"), auth, target.settings("admin_client"))
         if settings["server_type"] == "Self":
-            secret = p["propeller_client_secret"] or flyte_config.stored_value(client, target.namespace, secret_location)
-            if not p["propeller_client_secret"] and module.check_mode and ac.current_key_error("client_secret", secret):
-                # A real run's flyte_auth_secrets (which runs first) replaces a missing or chart-default secret with a
-                # generated one, then this module hashes it: preview that with a stand-in, so --check shows the run.
-                secret = ac.generate_secret()
-            if not secret:
-                module.fail_json(msg="propeller_client_secret: not given, and %s %s has no %s; run flyte_auth_secrets "
-                                     "first or give it" % (secret_location.object_kind, secret_location.object_name,
-                                                           secret_location.data_key), **result)
-            try:
-                ac.check_client_secret(secret, "propeller_client_secret (from %s)" % secret_location.object_name)
-            except ac.AuthConfigError as exc:
-                module.fail_json(msg=str(exc), **result)
+            stored_secret = None
+            if not p["propeller_client_secret"]:
+                stored_secret = flyte_config.stored_value(client, target.namespace, secret_location)
+            secret = ac.propeller_secret(p["propeller_client_secret"], stored_secret, secret_location, module.check_mode)
             masker.add(secret)
             hash_location = target.setting("static_client_secret")
             stored = flyte_config.stored_value(client, target.namespace, hash_location)
-            value, rehashed = ac.choose_hash(secret, stored, p["bcrypt_cost"])
-            masker.add(value)
             if stored:
                 masker.add(stored)
+            client_edits, value, rehashed = ac.static_client_edits(settings, secret, stored, auth, hash_location,
+                                                                   p["bcrypt_cost"])
+            masker.add(value)
             result["propeller_hash"] = "new" if rehashed else "kept"
-            clients = ac.static_clients(settings, value)
-            clients_path = auth.path + ("appAuth", "selfAuthServer", "staticClients")
-            if (hash_location.object_kind, hash_location.object_name) == (auth.object_kind, auth.object_name):
-                edits.append(flyte_config.Edit(auth.object_kind, auth.object_name, auth.data_key, clients_path, clients))
-            else:
-                # flyte-binary: the hash lives in a Secret file that flyteadmin merges with the ConfigMap files.
-                without = dict((k, dict((f, v) for f, v in c.items() if f != "client_secret")) for k, c in clients.items())
-                edits.append(flyte_config.Edit(auth.object_kind, auth.object_name, auth.data_key, clients_path, without))
-                edits.append(flyte_config.edits_for(hash_location, value))
+            edits.extend(client_edits)
+
+        # apply
         outcome = flyte_config.apply_edits(client, module, target, edits, masker=masker,
                                            backup_dir=p["backup_dir"], run_id=p["run_id"])
+    except ac.AuthConfigError as exc:
+        module.fail_json(msg=masker.mask_text(str(exc)), **result)
     except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError, ey.EmbeddedYamlError) as exc:
         module.fail_json(msg=masker.mask_text(str(exc)), **result)
+
+    # report
     result.update(changed=outcome.changed, changed_objects=outcome.changed_objects,
                   restart_required=outcome.restart_required, backups=outcome.backups)
     if module._diff:

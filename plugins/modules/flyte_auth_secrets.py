@@ -36,6 +36,7 @@ extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
   - flytesec.hardening.flyte_target
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -115,12 +116,6 @@ options:
       release_name:
         description: Helm release of a flyte-binary control plane.
         type: str
-  backup_dir:
-    description: Directory for a backup record of every Secret before it changes (mode 0600; not in check mode).
-    type: path
-  run_id:
-    description: Identifier of the hardening run; groups its backups.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -167,102 +162,55 @@ backups:
   elements: str
 """
 
-import base64
-
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils import auth_secrets
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
-KEY_SETTINGS = (("client_secret", "propeller_client_secret"), ("oidc_client_secret", "oidc_client_secret"),
-                ("claim_symmetric_key", "claim_symmetric_key"), ("cookie_hash_key", "cookie_hash_key"),
-                ("cookie_block_key", "cookie_block_key"), ("token_rsa_key.pem", "token_rsa_key"))
 
-
-def _decode(secret, key):
-    raw = ((secret or {}).get("data") or {}).get(key)
-    return None if raw is None else base64.b64decode(raw).decode("utf-8")
-
-
-def desired_keys(params):
-    """``[(key, given value or None, generated?)]`` of the keys to manage."""
-    # flyteadmin reads oidc_client_secret at startup whenever authentication is on (auth_context.go), so it is
-    # always wanted; it comes from the IdP and is never generated.
-    wanted = [("client_secret", params["propeller_client_secret"], True)]
-    if params.get("scope") == "propeller":
-        return wanted
-    wanted.append(("oidc_client_secret", params["oidc_client_secret"], False))
-    names = ["cookie_hash_key", "cookie_block_key"]
-    if params["internal_auth_server"]:
-        names += ["claim_symmetric_key", "token_rsa_key.pem"]
-    given = params["keys"] or {}
-    for name in names:
-        wanted.append((name, given.get(name), True))
-    return wanted
-
-
-def validate(params, masker):
-    unknown = sorted(set(params["keys"] or {}) - set(ac.GENERATED_KEYS))
-    if unknown:
-        raise ac.AuthConfigError("keys", "unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(sorted(ac.GENERATED_KEYS))))
-    bad_rotate = sorted(set(params["rotate"]) - set(k for k, _s in KEY_SETTINGS))
-    if bad_rotate:
-        raise ac.AuthConfigError("rotate", "unknown key(s) %s" % ", ".join(bad_rotate))
-    ac.check_client_secret(params["propeller_client_secret"])
-    if params["oidc_client_secret"] is not None and not params["oidc_client_secret"].strip():
-        raise ac.AuthConfigError("oidc_client_secret", "is empty")
-    for name, value in (params["keys"] or {}).items():
-        error = ac.key_error(name, value)
-        if error:
-            raise ac.AuthConfigError("keys.%s" % name, error)
-    for value in [params["propeller_client_secret"], params["oidc_client_secret"]] + list((params["keys"] or {}).values()):
-        if value:
-            masker.add(value)
+def argument_spec():
+    return args_common.spec(
+        args_common.TARGET, args_common.BACKUP,
+        propeller_client_secret=dict(type="str", no_log=True),
+        oidc_client_secret=dict(type="str", no_log=True),
+        oidc_client_secret_from_idp=dict(type="bool", default=False),
+        keys=dict(type="dict", no_log=True),
+        rotate=dict(type="list", elements="str", default=[], no_log=False),
+        internal_auth_server=dict(type="bool", default=True),
+        mode=dict(type="str", choices=list(auth_secrets.MODES), default="manage"),
+        external_secret_store=dict(type="dict", no_log=False),
+        external_secret_prefix=dict(type="str", default="flyte/", no_log=False),
+        scope=dict(type="str", choices=["all", "propeller"], default="all"),
+        propeller_secret_source=dict(type="dict", no_log=False, options=dict(
+            # as kubernetes.core's kubeconfig: an in-memory kubeconfig dict holds credentials
+            kubeconfig=dict(type="raw", no_log=True), context=dict(type="str"), namespace=dict(type="str", required=True),
+            layout=dict(type="str", choices=["auto", "flyte-core", "flyte-binary"], default="auto"),
+            release_name=dict(type="str"))),
+    )
 
 
 def main():
-    module = k8s_utils.new_module(
-        argument_spec=dict(
-            flyte_config.FLYTE_TARGET_ARG_SPEC,
-            propeller_client_secret=dict(type="str", no_log=True),
-            oidc_client_secret=dict(type="str", no_log=True),
-            oidc_client_secret_from_idp=dict(type="bool", default=False),
-            keys=dict(type="dict", no_log=True),
-            rotate=dict(type="list", elements="str", default=[], no_log=False),
-            internal_auth_server=dict(type="bool", default=True),
-            mode=dict(type="str", choices=["manage", "reference", "external_secret"], default="manage"),
-            external_secret_store=dict(type="dict", no_log=False),
-            external_secret_prefix=dict(type="str", default="flyte/", no_log=False),
-            scope=dict(type="str", choices=["all", "propeller"], default="all"),
-            propeller_secret_source=dict(type="dict", no_log=False, options=dict(
-                # as kubernetes.core's kubeconfig: an in-memory kubeconfig dict holds credentials
-                kubeconfig=dict(type="raw", no_log=True), context=dict(type="str"), namespace=dict(type="str", required=True),
-                layout=dict(type="str", choices=["auto", "flyte-core", "flyte-binary"], default="auto"),
-                release_name=dict(type="str"))),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     if ac.CRYPTOGRAPHY_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("cryptography"), exception=ac.CRYPTOGRAPHY_IMPORT_ERROR)
     p = module.params
     masker = masking.Masker()
     try:
-        validate(p, masker)
+        for value in auth_secrets.check_params(p):
+            masker.add(value)
     except ac.AuthConfigError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
-    if p["mode"] == "external_secret" and not (p["external_secret_store"] or {}).get("name"):
-        module.fail_json(msg="external_secret_store: name is required with mode=external_secret", option="external_secret_store")
     client = k8s_utils.connect(module)
     result = dict(changed=False, keys=[], restart_required=[], external_secrets=[], backups=[],
                   propeller_secret_verified=None)
     try:
+        # read
         if p["propeller_secret_source"]:
             source_secret, verified = from_control_plane(module, p["propeller_secret_source"], p["propeller_client_secret"])
             result["propeller_secret_verified"] = verified
@@ -272,76 +220,53 @@ def main():
                 # a copy: module.params are echoed back as invocation.module_args, and this value is not the user's
                 p = dict(p, propeller_client_secret=source_secret)
         target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
-        placement = {}
-        for key, setting in KEY_SETTINGS:
-            location = target.setting(setting)
-            if location is not None:
-                placement[key] = location.object_name
-        if target.model.live:
-            # What is written must land in a file a Flyte container reads: a Secret no pod mounts (a renamed or
-            # kustomize-hashed install) or a key its volume's items leave out would leave flyteadmin crashing.
-            unread = ["%s/%s" % (placement[key], key) for key, _g, _gen in desired_keys(p)
-                      if not any(fl.secret_key_visible(w, placement[key], key) for w in target.workloads)]
-            if unread:
-                raise flyte_config.FlyteConfigError(
-                    "no workload in namespace %s mounts %s, so Flyte would not read what is written there (a renamed "
-                    "Secret, or a volume whose items leave the key out); nothing was written. Mount the Secret at "
-                    "flyteadmin's secrets path (/etc/secrets) with every key, or give release_name/layout for this "
-                    "install" % (p["namespace"], ", ".join(unread)))
-        secrets = {}
-        for name in sorted(set(placement.values())):
-            secrets[name] = client.get("v1", "Secret", name, p["namespace"])
+        placement = auth_secrets.placement(target.model)
+        wanted = auth_secrets.desired_keys(p)
+        unread = auth_secrets.unread(placement, wanted, target.workloads) if target.model.live else []
+        if unread:
+            raise flyte_config.FlyteConfigError(
+                "no workload in namespace %s mounts %s, so Flyte would not read what is written there (a renamed "
+                "Secret, or a volume whose items leave the key out); nothing was written. Mount the Secret at "
+                "flyteadmin's secrets path (/etc/secrets) with every key, or give release_name/layout for this "
+                "install" % (p["namespace"], ", ".join(unread)))
         if p["mode"] == "external_secret":
-            result["external_secrets"] = external_secrets(p, placement, desired_keys(p))
+            result["external_secrets"] = auth_secrets.external_secrets(
+                p["namespace"], p["external_secret_store"], p["external_secret_prefix"], placement, wanted)
             module.exit_json(**result)
-
-        per_secret = {}
-        for key, given, generated in desired_keys(p):
-            name = placement[key]
-            current = _decode(secrets[name], key)
-            if current:
-                masker.add(current)
-            entry = {"secret": name, "key": key}
-            if p["mode"] == "reference":
-                entry["state"] = ac.current_key_error(key, current) or "valid"
-                result["keys"].append(entry)
-                continue
-            if key == "oidc_client_secret" and given is None and module.check_mode and p["oidc_client_secret_from_idp"] \
-                    and ac.current_key_error(key, current):
-                # The IdP registration of this run writes it in a real run; check mode previews that.
-                entry["state"] = "from-idp"
-                result["keys"].append(entry)
-                continue
-            value, state = ac.plan_key(key, given, current, key in p["rotate"], generated, name)
-            if value is None:
-                value = ac.generate_secret() if key == "client_secret" else ac.generate_key(key)
+        secrets = dict((name, client.get("v1", "Secret", name, p["namespace"]))
+                       for name in auth_secrets.secret_names(placement, wanted))
+        current = auth_secrets.current_values(wanted, placement, secrets)
+        for value in current.values():
+            if value:
                 masker.add(value)
-            entry["state"] = state
-            result["keys"].append(entry)
-            if value != current:
-                per_secret.setdefault(name, {})[key] = value
-        if p["mode"] == "reference":
-            bad = [e for e in result["keys"] if e["state"] != "valid"]
-            if bad:
-                module.fail_json(msg="mode=reference: %s" % "; ".join("%s/%s is %s" % (e["secret"], e["key"], e["state"]) for e in bad), **result)
-            module.exit_json(**result)
 
-        diffs, changed_refs = [], []
+        # plan
+        plans = auth_secrets.plan_keys(wanted, placement, current, p["mode"], p["rotate"],
+                                       preview_from_idp=module.check_mode and p["oidc_client_secret_from_idp"])
+        result["keys"] = auth_secrets.entries(plans)
+        if p["mode"] == "reference":
+            failure = auth_secrets.reference_failure(plans)
+            if failure:
+                module.fail_json(msg=failure, **result)
+            module.exit_json(**result)
+        values = auth_secrets.values_to_write(plans)
+        for keys in values.values():
+            for value in keys.values():
+                masker.add(value)
+
+        # apply
         writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
         result["backups"] = writer.backups
-        for name, values in sorted(per_secret.items()):
-            data = dict((k, base64.b64encode(v.encode("utf-8")).decode("ascii")) for k, v in values.items())
-            if secrets[name] is None:
-                body = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                        "metadata": {"name": name, "namespace": p["namespace"],
-                                     "labels": {"app.kubernetes.io/managed-by": "flytesec.hardening"}},
-                        "data": data}
-                writer.create(body)   # recorded as absent first: restore deletes the Secret this run created
+        changed_refs, diffs = [], []
+        for write in auth_secrets.secret_writes(p["namespace"], values, secrets):
+            if write.current is None:
+                writer.create(write.body)   # recorded as absent first: restore deletes the Secret this run created
             else:
-                writer.patch(secrets[name], {"data": data}, api_version="v1", kind="Secret")
-            changed_refs.append(("Secret", name))
-            diffs.append({"before_header": "Secret/%s" % name, "after_header": "Secret/%s" % name, "before": "",
-                          "after": "".join("%s: %s (changed)\n" % (k, masking.MASK) for k in sorted(values))})
+                writer.patch(write.current, write.body, api_version="v1", kind="Secret")
+            changed_refs.append(("Secret", write.name))
+            diffs.append(write.diff)
+
+        # report
         result["changed"] = bool(changed_refs)
         result["restart_required"] = target.model.restart_for(changed_refs)
         if module._diff:
@@ -362,8 +287,8 @@ def from_control_plane(module, source, given):
         raise flyte_config.FlyteConfigError("propeller_secret_source: %s" % exc)
     target = flyte_config.discover(other, source["namespace"], source["layout"], source.get("release_name"))
     location = target.setting("propeller_client_secret")
-    secret = given or _decode(other.get("v1", location.object_kind, location.object_name, source["namespace"]),
-                              location.data_key)
+    secret = given or auth_secrets.decoded(
+        other.get("v1", location.object_kind, location.object_name, source["namespace"]), location.data_key)
     hash_location = target.setting("static_client_secret")
     stored = flyte_config.stored_value(other, source["namespace"], hash_location)
     if not secret or ac.current_key_error("client_secret", secret) or not stored:
@@ -378,22 +303,6 @@ def from_control_plane(module, source, given):
             "plane; flytepropeller would be refused (401). Nothing was written"
             % (hash_location.object_kind, hash_location.object_name))
     return secret, "true"
-
-
-def external_secrets(params, placement, wanted):
-    """ExternalSecret objects (external-secrets.io/v1beta1) that fill the Secrets from an external store."""
-    store = params["external_secret_store"]
-    objects = {}
-    for key, _given, _generated in wanted:
-        name = placement[key]
-        obj = objects.setdefault(name, {
-            "apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret",
-            "metadata": {"name": name, "namespace": params["namespace"]},
-            "spec": {"secretStoreRef": {"name": store["name"], "kind": store.get("kind") or "SecretStore"},
-                     "target": {"name": name, "creationPolicy": "Merge"}, "data": []}})
-        obj["spec"]["data"].append({"secretKey": key,
-                                    "remoteRef": {"key": "%s%s" % (params["external_secret_prefix"], name), "property": key}})
-    return [objects[n] for n in sorted(objects)]
 
 
 if __name__ == "__main__":

@@ -78,13 +78,21 @@ changed_policies:
   elements: str
 """
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import netpol
+from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 
-NETPOL = "networking.k8s.io/v1"
+
+def argument_spec():
+    return args_common.spec(
+        args_common.TARGET, args_common.BACKUP,
+        peers=dict(type="dict", default={}),
+        project_namespaces=dict(type="list", elements="str", default=[]),
+    )
 
 
 def apiserver_endpoints(client):
@@ -100,16 +108,7 @@ def apiserver_endpoints(client):
 
 
 def main():
-    module = k8s_utils.new_module(
-        argument_spec=dict(
-            flyte_config.FLYTE_TARGET_ARG_SPEC,
-            peers=dict(type="dict", default={}),
-            project_namespaces=dict(type="list", elements="str", default=[]),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
-        ),
-        supports_check_mode=True,
-    )
+    module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     unknown = sorted(set(p["peers"]) - set(netpol.DEFAULTS))
     if unknown:
@@ -118,6 +117,7 @@ def main():
     result = dict(changed=False, policies=[], changed_policies=[], backups=[])
     writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
     try:
+        # read and build
         target = flyte_config.discover(client, p["namespace"], p["layout"], p["release_name"])
         endpoints = [] if p["peers"].get("apiserver_cidrs") else apiserver_endpoints(client)
         wanted = netpol.build(p["namespace"], target.layout, p["peers"], target.model.fullname, endpoints)
@@ -125,20 +125,13 @@ def main():
             if client.get("v1", "Namespace", ns) is None:
                 module.fail_json(msg="project_namespaces: %s does not exist" % ns, **result)
             wanted += netpol.project_policies(ns, p["peers"])
+        # plan and apply each policy through the object planner (flyte_objects'), one at a time
         for policy in wanted:
-            ns, name = policy["metadata"]["namespace"], policy["metadata"]["name"]
-            label = "%s/%s" % (ns, name)
+            label = "%s/%s" % (policy["metadata"]["namespace"], policy["metadata"]["name"])
             result["policies"].append(label)
-            current = client.get(NETPOL, "NetworkPolicy", name, ns)
-            if current is None:
-                writer.create(dict(policy, apiVersion=NETPOL, kind="NetworkPolicy"))
-            elif netpol.comparable(current.get("spec")) != netpol.comparable(policy["spec"]) or \
-                    any((current["metadata"].get("labels") or {}).get(k) != v for k, v in netpol.MANAGED.items()):
-                writer.patch(current, {"metadata": {"labels": netpol.MANAGED}, "spec": policy["spec"]},
-                             api_version=NETPOL, kind="NetworkPolicy")
-            else:
-                continue
-            result["changed_policies"].append(label)
+            action, _before = objects.ensure(client, policy, writer, exact=netpol.EXACT)
+            if action:
+                result["changed_policies"].append(label)
     except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         result["backups"] = writer.backups
         module.fail_json(msg=str(exc), **result)

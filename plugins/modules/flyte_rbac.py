@@ -26,6 +26,7 @@ description:
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
+  - flytesec.hardening.backup
 attributes:
   check_mode:
     support: full
@@ -65,12 +66,6 @@ options:
     description: Replace the C(*) verbs of flyteadmin's roles.
     type: bool
     default: true
-  backup_dir:
-    description: Directory for a backup record of every role before it changes.
-    type: path
-  run_id:
-    description: Identifier of the hardening run; groups its backups.
-    type: str
 """
 
 EXAMPLES = r"""
@@ -81,6 +76,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+backups:
+  description: Backup files written (with O(backup_dir)).
+  returned: always
+  type: list
+  elements: str
 changed_roles:
   description: Roles whose rules changed, as C(Kind/name).
   returned: always
@@ -94,6 +94,7 @@ wildcard_findings:
 """
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rbac
@@ -101,88 +102,72 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import rbac
 RBAC = "rbac.authorization.k8s.io/v1"
 
 
-def main():
-    module = k8s_utils.new_module(
-        argument_spec=dict(
-            namespace=dict(type="str", default="flyte"),
-            propeller_service_account=dict(type="str", default="flytepropeller"),
-            admin_service_account=dict(type="str", default="flyteadmin"),
-            other_service_accounts=dict(type="list", elements="str",
-                                        default=["flyte-pod-webhook", "datacatalog", "flytescheduler"]),
-            task_plugins=dict(type="list", elements="str", default=[]),
-            extra_rules=dict(type="list", elements="dict", default=[]),
-            narrow_admin=dict(type="bool", default=True),
-            backup_dir=dict(type="path"),
-            run_id=dict(type="str"),
-        ),
-        supports_check_mode=True,
+def argument_spec():
+    # Only the namespace of args_common.TARGET: the service accounts are named by options, not found by layout.
+    return args_common.spec(
+        args_common.BACKUP,
+        namespace=dict(type="str", default="flyte"),
+        propeller_service_account=dict(type="str", default="flytepropeller"),
+        admin_service_account=dict(type="str", default="flyteadmin"),
+        other_service_accounts=dict(type="list", elements="str",
+                                    default=["flyte-pod-webhook", "datacatalog", "flytescheduler"]),
+        task_plugins=dict(type="list", elements="str", default=[]),
+        extra_rules=dict(type="list", elements="dict", default=[]),
+        narrow_admin=dict(type="bool", default=True),
     )
+
+
+def read_roles(client, namespace, service_accounts):
+    """``{service account: [Role/ClusterRole bound to it, with kind]}`` for ``namespace/service_account``."""
+    bindings = []
+    for kind, where in (("ClusterRoleBinding", None), ("RoleBinding", namespace)):
+        for item in client.list(RBAC, kind, where):
+            item["kind"] = kind
+            bindings.append(item)
+    read, roles_by_sa = {}, {}
+    for sa in service_accounts:
+        roles = []
+        for kind, name, _binding in rbac.bound_roles(bindings, namespace, sa):
+            if (kind, name) not in read:
+                role = client.get(RBAC, kind, name, None if kind == "ClusterRole" else namespace)
+                if role is not None:
+                    role["kind"] = kind
+                read[(kind, name)] = role
+            if read[(kind, name)] is not None:
+                roles.append(read[(kind, name)])
+        roles_by_sa[sa] = roles
+    return roles_by_sa
+
+
+def main():
+    module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     try:
-        plugin_rules = rbac.plugin_rules(p["task_plugins"])
+        desired = rbac.propeller_rules(p["task_plugins"], p["extra_rules"])
     except rbac.RbacError as exc:
         module.fail_json(msg=str(exc))
-    for index, rule in enumerate(p["extra_rules"]):
-        if not rule.get("verbs") or not (rule.get("resources") or rule.get("nonResourceURLs")):
-            module.fail_json(msg="extra_rules[%d]: a rule needs verbs and resources" % index)
-        if rbac.is_wildcard(rule):
-            module.fail_json(msg="extra_rules[%d]: wildcard apiGroups/resources are what this module removes" % index)
     client = k8s_utils.connect(module)
     ns = p["namespace"]
+    service_accounts = [p["propeller_service_account"], p["admin_service_account"]] + list(p["other_service_accounts"])
     result = dict(changed=False, changed_roles=[], wildcard_findings=[], backups=[])
     diffs = []
     try:
+        # read
         if client.get("v1", "Namespace", ns) is None:
             module.fail_json(msg="namespace: %s does not exist" % ns)
-        bindings = []
-        for kind, namespace in (("ClusterRoleBinding", None), ("RoleBinding", ns)):
-            for item in client.list(RBAC, kind, namespace):
-                item["kind"] = kind
-                bindings.append(item)
-
-        def roles_of(sa):
-            roles = []
-            for kind, name, _binding in rbac.bound_roles(bindings, ns, sa):
-                role = client.get(RBAC, kind, name, None if kind == "ClusterRole" else ns)
-                if role is not None:
-                    role["kind"] = kind
-                    roles.append(role)
-            return roles
-
-        plans = []
-        for role in roles_of(p["propeller_service_account"]):
-            if any(rbac.is_wildcard(r) for r in role.get("rules") or []):
-                plans.append((role, rbac.PROPELLER_RULES + plugin_rules + list(p["extra_rules"])))
-        for sa in p["other_service_accounts"]:
-            for role in roles_of(sa):
-                if any("*" in (r.get("apiGroups") or []) for r in role.get("rules") or []):
-                    rules = rbac.explicit_groups(role.get("rules") or [])
-                    if rules is not None:
-                        plans.append((role, rules))
-        if p["narrow_admin"]:
-            for role in roles_of(p["admin_service_account"]):
-                if any("*" in (r.get("verbs") or []) for r in role.get("rules") or []):
-                    plans.append((role, rbac.narrow_verbs(role.get("rules") or [])))
+        roles_by_sa = read_roles(client, ns, service_accounts)
+        # plan
+        plans = rbac.plan_roles(roles_by_sa, p["propeller_service_account"], p["admin_service_account"],
+                                p["other_service_accounts"], desired, p["narrow_admin"])
+        # apply
         writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
         result["backups"] = writer.backups
-        for role, rules in plans:
-            if rbac.normalized(role.get("rules")) == rbac.normalized(rules):
-                continue
-            kind, name = role["kind"], role["metadata"]["name"]
-            writer.patch(role, {"rules": rules}, api_version=RBAC, kind=kind)
-            result["changed_roles"].append("%s/%s" % (kind, name))
-            diffs.append(dict(before_header="%s/%s" % (kind, name), after_header="%s/%s" % (kind, name),
-                              before={"rules": role.get("rules")}, after={"rules": rules}))
-            role["rules"] = rules
-        by_sa = {}
-        for sa in [p["propeller_service_account"], p["admin_service_account"]] + list(p["other_service_accounts"]):
-            roles = roles_of(sa)
-            for role, rules in plans:  # in check mode, report as if the change had been made
-                for current in roles:
-                    if (current["kind"], current["metadata"]["name"]) == (role["kind"], role["metadata"]["name"]):
-                        current["rules"] = rules
-            by_sa[sa] = roles
-        result["wildcard_findings"] = rbac.findings(by_sa)
+        for plan in plans:
+            writer.patch(plan.role, {"rules": plan.rules}, api_version=RBAC, kind=plan.kind)
+            result["changed_roles"].append("%s/%s" % (plan.kind, plan.name))
+            diffs.append(rbac.diff(plan))
+        # report, as the roles are once the plan is applied (in check mode too)
+        result["wildcard_findings"] = rbac.findings(rbac.roles_after(roles_by_sa, plans))
     except (k8s_utils.FlyteK8sError, bk.BackupError) as exc:
         module.fail_json(msg=str(exc), **result)
     result["changed"] = bool(result["changed_roles"])

@@ -111,3 +111,70 @@ def test_plan_key_refuses_oidc_login_without_its_client_secret(current):
         ac.plan_key("oidc_client_secret", None, current, False, False, "flyte-admin-secrets")
     assert err.value.option == "oidc_client_secret"
     assert "auth_oidc_client_secret" in str(err.value) and "flyte-admin-secrets" in str(err.value)
+
+
+# ---- the edits flyte_auth_config plans (config blocks, staticClients with the propeller hash) ----
+def _model(name):
+    from upstream_manifests import configmap_names, load, of_kind
+    from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+    docs = load(name)
+    return fl.detect(of_kind(docs, "Deployment"), configmap_names(docs), namespace="flyte")
+
+
+def test_config_edits_at_the_layouts_locations():
+    from upstream_manifests import CORE
+    model = _model(CORE)
+    settings = ac.normalize(_params())
+    edits = ac.config_edits(settings, model.locate("use_auth"), model.locate("auth"), model.locate_all("admin_client"))
+    assert edits[0] == ("ConfigMap", "flyte-admin-base-config", "server.yaml", ("server", "security", "useAuth"), True)
+    auth_paths = [e.path for e in edits if e.object_name == "flyte-admin-base-config"][1:]
+    assert ("auth", "appAuth", "authServerType") in auth_paths and ("auth", "authorizedUris") in auth_paths
+    assert not any("staticClients" in path for path in auth_paths)
+    admin = [e for e in edits if e.data_key == "admin.yaml"]
+    assert sorted(set(e.object_name for e in admin)) == ["flyte-propeller-config", "flyte-scheduler-config"]
+    assert ("ConfigMap", "flyte-propeller-config", "admin.yaml", ("admin", "clientSecretLocation"),
+            "/etc/secrets/client_secret") in admin
+
+
+def test_static_client_edits_flyte_core_one_map_with_the_hash():
+    from upstream_manifests import CORE
+    model = _model(CORE)
+    settings = ac.normalize(_params())
+    edits, value, rehashed = ac.static_client_edits(settings, "s3cret-value", None, model.locate("auth"),
+                                                    model.locate("static_client_secret"), cost=4)
+    assert rehashed and ac.verify("s3cret-value", value)
+    assert len(edits) == 1 and edits[0].path == ("auth", "appAuth", "selfAuthServer", "staticClients")
+    assert edits[0].value["flytepropeller"]["client_secret"] == value
+    # a stored hash of the same secret is kept: a rerun changes nothing
+    again, kept, rehashed = ac.static_client_edits(settings, "s3cret-value", value, model.locate("auth"),
+                                                   model.locate("static_client_secret"), cost=4)
+    assert (kept, rehashed) == (value, False) and again == edits
+
+
+def test_static_client_edits_flyte_binary_hash_in_the_secret_file():
+    from upstream_manifests import BINARY
+    model = _model(BINARY)
+    settings = ac.normalize(_params())
+    edits, value, _rehashed = ac.static_client_edits(settings, "s3cret-value", None, model.locate("auth"),
+                                                     model.locate("static_client_secret"), cost=4)
+    clients, secret = edits
+    assert (clients.object_kind, clients.data_key) == ("ConfigMap", "100-inline-config.yaml")
+    assert "client_secret" not in clients.value["flytepropeller"] and clients.value["flytepropeller"]["public"] is False
+    assert (secret.object_kind, secret.object_name, secret.data_key) == ("Secret", "flyte-flyte-binary-config-secret",
+                                                                         "014-auth-secrets.yaml")
+    assert secret.path[-1] == "client_secret" and secret.value == value
+
+
+def test_propeller_secret_given_stored_or_previewed():
+    from upstream_manifests import CORE
+    location = _model(CORE).locate("propeller_client_secret")
+    assert ac.propeller_secret("given-0123456789", "stored-0123456789", location) == "given-0123456789"
+    assert ac.propeller_secret(None, "stored-0123456789", location) == "stored-0123456789"
+    # check mode: flyte_auth_secrets replaces a missing or chart-default secret first in a real run
+    assert ac.propeller_secret(None, "foobar", location, check_mode=True, stand_in=lambda: "stand-in-0123") == "stand-in-0123"
+    with pytest.raises(ac.AuthConfigError) as info:
+        ac.propeller_secret(None, None, location)
+    assert str(info.value) == ("propeller_client_secret: not given, and Secret flyte-secret-auth has no client_secret; "
+                               "run flyte_auth_secrets first or give it")
+    with pytest.raises(ac.AuthConfigError, match=r"propeller_client_secret \(from flyte-secret-auth\): is the flyte-core"):
+        ac.propeller_secret(None, "foobar", location)

@@ -27,6 +27,10 @@ import upstream_manifests  # noqa: E402  pylint: disable=wrong-import-position
 from test_backup import apply_merge_patch as merge_patch  # noqa: E402  pylint: disable=wrong-import-position
 
 
+CLUSTER_SCOPED = ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace",
+                  "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+
+
 class FakeClient:
     def __init__(self, objects=None, namespace="flyte", check_mode=False):
         self.check_mode = check_mode
@@ -41,9 +45,10 @@ class FakeClient:
         self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
         for obj in objects:
             obj = copy.deepcopy(obj)
-            if obj.get("kind") not in ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace",
-                                       "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            if obj.get("kind") not in CLUSTER_SCOPED:
                 obj["metadata"]["namespace"] = namespace
+            else:
+                obj["metadata"].pop("namespace", None)   # as the API server does (the chart sets one on a ClusterRole)
             self.add(obj)
 
     def add(self, obj):
