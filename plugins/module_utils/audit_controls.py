@@ -22,6 +22,7 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import embedded
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates
 
 CIS = "CIS Kubernetes Benchmark v1.12.0"
 NSA = "NSA/CISA Kubernetes Hardening Guide v1.2"
@@ -83,6 +84,23 @@ CONTROLS = {
     "FLYTE-TLS-001": dict(title="Ingress serves Flyte without TLS", severity="medium",
                           remediation="role ingress_tls (tag ingress_tls)", cis="n/a (ingress setting)",
                           nsa="Network separation and hardening: encrypt traffic", nist=["SC-8"]),
+    "FLYTE-PROJ-001": dict(title="New project namespaces do not enforce Pod Security (cluster resource Namespace template)",
+                           severity="high", remediation="role projects (tag projects)",
+                           cis="5.2.1 Ensure that the cluster has at least one active policy control mechanism in place",
+                           nsa="Kubernetes Pod security: Pod security enforcement; namespaces separate workloads",
+                           nist=["CM-7", "AC-4", "SC-7"]),
+    "FLYTE-PROJ-002": dict(title="New project namespaces get no default-deny NetworkPolicy from the cluster resource templates",
+                           severity="medium", remediation="role projects (tag projects)",
+                           cis="5.3.2 Ensure that all Namespaces have Network Policies defined",
+                           nsa="Network separation and hardening: network policies", nist=["SC-7", "AC-4"]),
+    "FLYTE-PROJ-003": dict(title="Task pods mount a ServiceAccount token (project default ServiceAccount template)",
+                           severity="medium", remediation="role projects (tag projects)",
+                           cis="5.1.6 Ensure that Service Account Tokens are only mounted where necessary",
+                           nsa="Kubernetes Pod security: protect Pod service account tokens", nist=["AC-6", "IA-5"]),
+    "FLYTE-TASK-001": dict(title="Task pods get no restricted securityContext by default (flytepropeller k8s plugin)",
+                           severity="high", remediation="role projects (tag projects)",
+                           cis="5.2.7 Minimize the admission of root containers",
+                           nsa="Non-root containers and rootless container engines", nist=["AC-6(10)", "CM-7"]),
 }
 # A key that names a secret (secret_key, secret-key, secretKey, password, apiKey, access-token, ...) with a value of
 # six or more characters on the same line, or a PEM private key. Keys that only point at a secret are left out.
@@ -179,6 +197,56 @@ def _config_findings(objects, namespace, admin_config=None):
     return found
 
 
+def _templates(objects):
+    """``(ConfigMap, {key: object})`` of the ConfigMap holding cluster resource templates (a Namespace template with a
+    ``{{ namespace }}`` placeholder), or ``(None, {})``."""
+    for cm in (o for o in objects if o.get("kind") == "ConfigMap"):
+        data = cm.get("data") or {}
+        if not any("{{ namespace }}" in (v or "") for k, v in data.items() if k.endswith(".yaml")):
+            continue
+        try:
+            rendered = dict((k, project_templates.instantiate(v, "p-d", "p", "d", dict(
+                (n, "1") for n in project_templates.placeholders(v)))) for k, v in data.items() if k.endswith(".yaml"))
+        except project_templates.TemplateError:
+            continue
+        if any(o.get("kind") == "Namespace" for o in rendered.values()):
+            return cm, rendered
+    return None, {}
+
+
+def _project_findings(objects, namespace):
+    """PROJ-001..003 from the cluster resource templates, TASK-001 from flytepropeller's effective k8s plugin config."""
+    found = []
+    cm, rendered = _templates(objects)
+    if cm is not None:
+        ns = next(o for o in rendered.values() if o.get("kind") == "Namespace")
+        enforce = ((ns.get("metadata") or {}).get("labels") or {}).get("pod-security.kubernetes.io/enforce")
+        if enforce not in ("baseline", "restricted"):
+            found.append((cm, "Namespace template: metadata.labels", enforce, "FLYTE-PROJ-001"))
+        if not any(o.get("kind") == "NetworkPolicy" and not ((o.get("spec") or {}).get("podSelector") or {}).get("matchLabels")
+                   and "Ingress" in (o.get("spec") or {}).get("policyTypes", []) and not (o.get("spec") or {}).get("ingress")
+                   for o in rendered.values()):
+            found.append((cm, "NetworkPolicy template", "none", "FLYTE-PROJ-002"))
+        sa = [o for o in rendered.values() if o.get("kind") == "ServiceAccount" and _name(o) == "default"]
+        if not sa or sa[0].get("automountServiceAccountToken") is not False:
+            found.append((cm, "ServiceAccount template: automountServiceAccountToken", None, "FLYTE-PROJ-003"))
+    deployments = [o for o in objects if o.get("kind") == "Deployment"]
+    configmaps = [_name(o) for o in objects if o.get("kind") == "ConfigMap"]
+    try:
+        model = flyte_layout.detect(deployments, configmaps, namespace=namespace)
+        k8s = model.effective("task_pod_defaults", objects) or {}
+    except flyte_layout.LayoutError:
+        return found
+    pod_sc, container_sc = k8s.get("default-pod-security-context") or {}, k8s.get("default-security-context") or {}
+    if not ((pod_sc.get("runAsNonRoot") or container_sc.get("runAsNonRoot")) and container_sc.get("allowPrivilegeEscalation") is False
+            and "ALL" in ((container_sc.get("capabilities") or {}).get("drop") or [])):
+        location = model.locate("task_pod_defaults")
+        anchor = next((o for o in objects if o.get("kind") == location.object_kind and _name(o) == location.object_name),
+                      {"kind": location.object_kind, "metadata": {"name": location.object_name, "namespace": namespace}})
+        found.append((anchor, "plugins.k8s.default-security-context", None, "FLYTE-TASK-001"))
+    return found
+
+
 def evaluate(objects, namespace, admin_config=None, masker=None):
     """Findings for the objects of one Flyte namespace (Deployments, ConfigMaps, Secrets, Namespace, NetworkPolicies,
     Ingresses, RBAC roles and bindings)."""
@@ -244,6 +312,9 @@ def evaluate(objects, namespace, admin_config=None, masker=None):
             if "*" in (rule.get("apiGroups") or []) or "*" in (rule.get("resources") or []) or "*" in (rule.get("verbs") or []):
                 found.append(_finding("FLYTE-RBAC-001", role, "rules", json.dumps(rule, sort_keys=True), masker))
                 break
+
+    for obj, field, value, control in _project_findings(objects, namespace):
+        found.append(_finding(control, obj, field, value, masker))
 
     for ingress in (o for o in objects if o.get("kind") == "Ingress"):
         if not (ingress.get("spec") or {}).get("tls"):

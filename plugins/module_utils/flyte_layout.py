@@ -105,6 +105,24 @@ SETTINGS = {
     "cookie_hash_key": _admin_secret("cookie_hash_key", "base64-raw-64"),
     "cookie_block_key": _admin_secret("cookie_block_key", "base64-raw-32"),
     "token_rsa_key": _admin_secret("token_rsa_key.pem", "pem-pkcs1-rsa"),
+    # flytepropeller's k8s plugin (flyteplugins flytek8s/config): default securityContexts, default PodTemplate
+    "task_pod_defaults": {
+        FLYTE_CORE: (("propeller_config", "k8s.yaml", ("plugins", "k8s"), "yaml"),),
+        FLYTE_BINARY: (("config", INLINE_KEY, ("plugins", "k8s"), "yaml"),),
+    },
+    # flyteadmin's cluster resource controller: templatePath, templateData, customData (read, not written)
+    "cluster_resources": {
+        FLYTE_CORE: (("admin_config", "cluster_resources.yaml", ("cluster_resources",), "yaml"),),
+        FLYTE_BINARY: (("config", INLINE_KEY, ("cluster_resources",), "yaml"),),
+    },
+    "namespace_mapping": {
+        FLYTE_CORE: (("admin_config", "namespace_config.yaml", ("namespace_mapping",), "yaml"),),
+        FLYTE_BINARY: (("config", INLINE_KEY, ("namespace_mapping",), "yaml"),),
+    },
+    "domains": {
+        FLYTE_CORE: (("admin_config", "domain.yaml", ("domains",), "yaml"),),
+        FLYTE_BINARY: (("config", INLINE_KEY, ("domains",), "yaml"),),
+    },
     "static_client_secret": {
         FLYTE_CORE: (("admin_config", "server.yaml", _STATIC_CLIENT_SECRET, "base64-bcrypt"),),
         FLYTE_BINARY: (("config_secret", AUTH_SECRETS_KEY, _STATIC_CLIENT_SECRET, "base64-bcrypt"),),
@@ -133,7 +151,11 @@ GO_DEFAULTS = {
     "cors": {"allowCors": True, "allowedOrigins": ["*"], "allowedHeaders": ["Content-Type", "flyte-authorization"]},
     "use_auth": False,
     "admin_client": {"clientId": "flytepropeller", "authType": "ClientSecret", "clientSecretLocation": "/etc/secrets/client_secret"},
+    "namespace_mapping": {"template": "{{ project }}-{{ domain }}"},
+    "domains": [{"id": d, "name": d} for d in ("development", "staging", "production")],
 }
+# Where each chart mounts the cluster resource templates when cluster_resources.templatePath is not found.
+TEMPLATE_PATHS = {"flyte-core": "/etc/flyte/clusterresource/templates", "flyte-binary": "/etc/flyte/cluster-resource-templates"}
 
 # Roles written only when present in the namespace (when the ConfigMap names are known): a control plane without
 # flytepropeller (its data planes run it) has no propeller ConfigMap, and flytescheduler is optional.
@@ -528,6 +550,23 @@ class FlyteModel(object):
         names = (self.fullname,) if self.layout == FLYTE_BINARY else [self._workload_name(t) for t in _CORE_CONSUMERS.get(role, ())]
         known = set(_name(d) for d in self.deployments)
         return tuple(sorted(_label("Deployment", n) for n in names if not known or n in known))
+
+    def mounted_at(self, path):
+        """``[(Kind/workload, container, ConfigMap name)]`` of the ConfigMaps the layout's workloads mount at ``path``
+        (any container, init containers included), in workload order: where flyteadmin reads cluster resource
+        templates, found by what the pods mount rather than by chart names."""
+        found = []
+        path = (path or "").rstrip("/")
+        for deployment in self.deployments:
+            spec = _pod_spec(deployment)
+            for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+                for mount in container.get("volumeMounts") or []:
+                    if mount.get("mountPath", "").rstrip("/") != path or mount.get("subPath"):
+                        continue
+                    for kind, name in volume_sources(deployment, mount.get("name")):
+                        if kind == "ConfigMap":
+                            found.append((_label("Deployment", _name(deployment)), container.get("name"), name))
+        return found
 
     def restart_for(self, changed):
         """Workloads (``Kind/name``) to restart after the objects in ``changed`` (``(kind, name)`` or ``Kind/name``) changed."""

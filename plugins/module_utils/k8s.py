@@ -176,6 +176,16 @@ class FlyteK8sClient(object):
         return self._write("patch", api_version, kind, name, namespace, lambda: self.client.patch(
             resource, body, name=name, namespace=namespace, content_type=content_type, serialize=False))
 
+    def dry_run_patch(self, api_version, kind, name, namespace, body, patch_type="merge"):
+        """A server-side dry run of a patch, in check mode or not: asks the API server what the patch would do (for
+        example which running pods a Pod Security enforce label would reject: they come back as warnings)."""
+        before = getattr(self.client, "dry_run", False)
+        self.client.dry_run = True
+        try:
+            return self.patch(api_version, kind, name, namespace, body, patch_type=patch_type)
+        finally:
+            self.client.dry_run = before
+
     def create(self, api_version, kind, body, namespace=None):
         """Create an object; a dry run in check mode."""
         resource = self.resource(api_version, kind)

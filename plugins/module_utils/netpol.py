@@ -30,6 +30,9 @@ DEFAULTS = {
     "idp_cidrs": [],
     "dns_namespace_labels": {"kubernetes.io/metadata.name": "kube-system"},
     "dns_pod_labels": {"k8s-app": "kube-dns"},
+    # task pods in project namespaces
+    "allow_same_namespace": False,
+    "allow_internet": False,
 }
 
 

@@ -2,12 +2,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """flyte_network_policies on the real API server, and the connections the stored policies allow (issue 10).
 
-The independent analyzer the issue names (np-guard's netpol-analyzer) is not served by the Go module proxy
-here ("github.com/np-guard/netpol-analyzer: ... This module version is not available"), so the allowed
-connections are computed by ``PolicyEvaluatorForThisTest`` below: a small, separate reading of the
-NetworkPolicy semantics (a pod selected by no policy of a direction is open in that direction; otherwise
-a connection needs a matching rule both as egress of the source and ingress of the destination). It reads
-the policies back from the API server, not from the module's output.
+The allowed connections are computed by netpol_eval.PolicyEvaluator (an independent reading of the NetworkPolicy
+semantics; see there why not np-guard's analyzer), from the policies read back from the API server, not from the
+module's output.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -17,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import install_flyte
+from netpol_eval import PolicyEvaluator
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -51,61 +49,6 @@ INTENDED = {
 PORTS = (8080, 8088, 8089, 9443, 5432, 443)
 
 
-class PolicyEvaluatorForThisTest:
-    """Allowed connections under a set of NetworkPolicies (TCP; named ports and endPort not used here)."""
-
-    def __init__(self, policies):
-        self.policies = policies
-
-    @staticmethod
-    def _labels_match(selector, labels):
-        if selector is None:
-            return False
-        for key, value in (selector.get("matchLabels") or {}).items():
-            if labels.get(key) != value:
-                return False
-        return not selector.get("matchExpressions")
-
-    def _selecting(self, endpoint, direction):
-        if endpoint not in PODS:
-            return []
-        ns, labels, _nsl = PODS[endpoint]
-        return [p for p in self.policies if p["metadata"]["namespace"] == ns
-                and direction in p["spec"].get("policyTypes", []) and self._labels_match(p["spec"].get("podSelector") or {}, labels)]
-
-    def _peer_match(self, peer, endpoint, policy_ns):
-        if "ipBlock" in peer:
-            return endpoint in IPS and peer["ipBlock"]["cidr"] == IPS[endpoint] + "/32" or \
-                (endpoint in IPS and peer["ipBlock"]["cidr"].startswith(IPS[endpoint].rsplit(".", 1)[0]))
-        if endpoint not in PODS:
-            return False
-        ns, labels, ns_labels = PODS[endpoint]
-        if "namespaceSelector" in peer:
-            if not self._labels_match(peer["namespaceSelector"], ns_labels):
-                return False
-        elif ns != policy_ns:
-            return False
-        return "podSelector" not in peer or self._labels_match(peer["podSelector"], labels)
-
-    def _rule_allows(self, rule, key, other, port, policy_ns):
-        ports = rule.get("ports")
-        if ports and not any(p.get("port") == port and p.get("protocol", "TCP") == "TCP" for p in ports):
-            return False
-        peers = rule.get(key)
-        return not peers or any(self._peer_match(peer, other, policy_ns) for peer in peers)
-
-    def allowed(self, src, dst, port):
-        egress = self._selecting(src, "Egress")
-        if egress and not any(self._rule_allows(r, "to", dst, port, p["metadata"]["namespace"])
-                              for p in egress for r in p["spec"].get("egress") or []):
-            return False
-        ingress = self._selecting(dst, "Ingress")
-        if ingress and not any(self._rule_allows(r, "from", src, port, p["metadata"]["namespace"])
-                               for p in ingress for r in p["spec"].get("ingress") or []):
-            return False
-        return True
-
-
 def _stored(cluster):
     out = json.loads(cluster.kubectl("get", "networkpolicies", "-A", "-o", "json").stdout)
     return [p for p in out["items"] if p["metadata"]["name"].startswith("flytesec-") and p["metadata"]["namespace"] == NS]
@@ -126,7 +69,7 @@ def test_matrix_rerun_and_check_mode(cluster, audit):
     assert applied.rc == 0, applied.stdout[-3000:]
     policies = _stored(cluster)
     assert len(policies) == 9
-    evaluator = PolicyEvaluatorForThisTest(policies)
+    evaluator = PolicyEvaluator(policies, PODS, IPS)
     endpoints = list(PODS) + list(IPS)
     flows = set()
     for s in endpoints:

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 HARDEN = ROOT / "playbooks" / "harden-flyte.yml"
 RESTORE = ROOT / "playbooks" / "restore.yml"
-KINDS = "configmaps,secrets,deployments,networkpolicies,leases,serviceaccounts,roles,rolebindings,services,ingresses"
+KINDS = ("configmaps,secrets,deployments,networkpolicies,leases,serviceaccounts,roles,rolebindings,services,ingresses,"
+         "podtemplates,limitranges")
 # what the API server (not the run) moves: revision counters and the like
 VOLATILE_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
 
@@ -45,10 +46,16 @@ def _state(cluster, namespace):
                  if not i["metadata"]["name"].startswith("kube-root-ca"))
     ns = json.loads(cluster.kubectl("get", "namespace", namespace, "-o", "json").stdout)
     state["Namespace/%s" % namespace] = ns["metadata"].get("labels") or {}
+    # Flyte's ClusterRoles: those bound to the namespace's service accounts (the run narrows them), and any the run
+    # created for the namespace (restore deletes them)
+    bindings = json.loads(cluster.kubectl("get", "clusterrolebindings", "-o", "json").stdout)["items"]
+    bound = set(b["roleRef"]["name"] for b in bindings
+                if any(s.get("namespace") == namespace for s in b.get("subjects") or []))
     roles = json.loads(cluster.kubectl("get", "clusterroles", "-o", "json").stdout)["items"]
     for role in roles:
-        if role["metadata"]["name"].startswith(namespace + "-") or namespace in json.dumps(role["metadata"].get("labels")):
-            state["ClusterRole/%s" % role["metadata"]["name"]] = role.get("rules")
+        name = role["metadata"]["name"]
+        if name in bound or name.startswith("flytesec-%s-" % namespace):
+            state["ClusterRole/%s" % name] = role.get("rules")
     return state
 
 
@@ -66,7 +73,7 @@ def test_restore_undoes_every_write(cluster, kube, keycloak, tmp_path, layout):
     wait_for(rolled_out(kube, namespace), timeout=180, message="rollouts")
     before = _state(cluster, namespace)
     values = {"flytesec_namespace": namespace, "flytesec_state_root": str(tmp_path / "state"),
-              "flytesec_rbac": True, "flytesec_network_policies": True,
+              "flytesec_rbac": True, "flytesec_network_policies": True, "flytesec_projects": True,
               "admin_console_config_admin_url": "https://flyte-api.example.test",
               "admin_console_config_console_origins": ["https://flyte.example.test"]}
     if layout == "flyte-core":   # the sandbox flyte-binary mounts no auth Secret: auth needs the chart's auth values
@@ -82,6 +89,7 @@ def test_restore_undoes_every_write(cluster, kube, keycloak, tmp_path, layout):
     assert hardened["Namespace/%s" % namespace].get("pod-security.kubernetes.io/enforce") == "restricted"
     assert [k for k in hardened if k.startswith("NetworkPolicy/")]
     assert [k for k in hardened if k.startswith("Lease/")]
+    assert "PodTemplate/flytesec-restricted" in hardened and "ClusterRole/flytesec-%s-cluster-resources" % namespace in hardened
     # the run narrowed Flyte's cluster-scoped RBAC, so restore has ClusterRoles to put back, not only namespaced objects
     assert [k for k in before if k.startswith("ClusterRole/") and hardened.get(k) != before[k]], \
         sorted(k for k in before if k.startswith("ClusterRole/"))

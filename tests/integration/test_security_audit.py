@@ -22,7 +22,7 @@ NS = "audit-core"
 UPSTREAM = {  # unit test test_audit_controls.py justifies each; the live install adds the bound wildcard ClusterRole
     "FLYTE-PSS-001", "FLYTE-PSS-002", "FLYTE-PSS-003", "FLYTE-PSS-004", "FLYTE-PSS-005", "FLYTE-PSS-006",
     "FLYTE-AUTH-001", "FLYTE-AUTH-002", "FLYTE-CORS-001", "FLYTE-NET-001", "FLYTE-IMG-001", "FLYTE-TLS-001",
-    "FLYTE-RBAC-001",
+    "FLYTE-RBAC-001", "FLYTE-PROJ-001", "FLYTE-PROJ-002", "FLYTE-PROJ-003", "FLYTE-TASK-001",
 }
 WAIVERS = [
     {"control": "FLYTE-IMG-001", "scope": "*", "justification": "the test cluster pulls no images (kwok)", "expiry": "2099-12-31"},
@@ -43,7 +43,7 @@ def test_upstream_then_hardened(cluster, audit, tmp_path):
     assert "foobar" not in (reports / "report.json").read_text()
 
     hardened = run_playbook(HARDEN, cluster.kubeconfig, {
-        "flytesec_namespace": NS, "flytesec_rbac": True, "flytesec_network_policies": True,
+        "flytesec_namespace": NS, "flytesec_rbac": True, "flytesec_network_policies": True, "flytesec_projects": True,
         "network_policies_peers": {"apiserver_cidrs": ["10.0.0.10/32"]},
         "auth_public_url": "https://flyte.example.com",
         "auth_oidc": {"base_url": "https://keycloak.example.com/realms/flyte", "client_id": "flyteadmin"},

@@ -5,12 +5,17 @@ import datetime
 import json
 
 import pytest
+import yaml
 
 import upstream_manifests as um
 from ansible_collections.flytesec.hardening.plugins.module_utils import audit_controls as ac
 
 # Upstream flyte-core-eks (v1.16.8), per control, and why:
 EXPECTED = {
+    "FLYTE-PROJ-001",  # the Namespace template of the cluster resource templates carries no pod-security labels
+    "FLYTE-PROJ-002",  # no NetworkPolicy template
+    "FLYTE-PROJ-003",  # the default ServiceAccount template mounts a token
+    "FLYTE-TASK-001",  # flytepropeller sets no default securityContext on task pods
     "FLYTE-PSS-001",   # every workload fails restricted (no seccomp; spc_t; propeller has no runAsNonRoot)
     "FLYTE-PSS-002",   # the namespace carries no pod-security labels
     "FLYTE-PSS-003",   # flyteadmin, datacatalog, flyteconsole, flytescheduler, webhook set seLinuxOptions type spc_t
@@ -130,3 +135,19 @@ def test_jobs_and_bare_pods_are_audited():
     assert ("FLYTE-PSS-001", "Job/contour-certgen") in found or any(
         c == "FLYTE-PSS-001" and o.endswith("contour-certgen") for c, o in found), found
     assert any(c == "FLYTE-PSS-001" and o.endswith("debug") for c, o in found), found
+
+
+def test_project_and_task_findings_go_once_the_templates_and_propeller_are_hardened():
+    from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt
+    objects = _objects()
+    templates = next(o for o in objects if o.get("kind") == "ConfigMap" and o["metadata"]["name"] == "clusterresource-template")
+    changes, _summary = pt.plan(templates["data"], {"pod_security": {"enforce": "restricted", "warn": "restricted"},
+                                                    "service_account_automount": False, "network": {}, "pod_template": True})
+    templates["data"].update(changes)
+    propeller = next(o for o in objects if o.get("kind") == "ConfigMap" and o["metadata"]["name"] == "flyte-propeller-config")
+    k8s = yaml.safe_load(propeller["data"]["k8s.yaml"])
+    k8s["plugins"]["k8s"].update({"default-pod-security-context": pt.POD_SECURITY_CONTEXT,
+                                  "default-security-context": pt.CONTAINER_SECURITY_CONTEXT})
+    propeller["data"]["k8s.yaml"] = yaml.safe_dump(k8s)
+    controls = set(f["control"] for f in ac.evaluate(objects, "flyte"))
+    assert not controls & {"FLYTE-PROJ-001", "FLYTE-PROJ-002", "FLYTE-PROJ-003", "FLYTE-TASK-001"}, controls

@@ -138,6 +138,10 @@ CORE_LOCATIONS = {
     "cookie_hash_key": ("Secret", "flyte-admin-secrets", "cookie_hash_key", None),
     "cookie_block_key": ("Secret", "flyte-admin-secrets", "cookie_block_key", None),
     "token_rsa_key": ("Secret", "flyte-admin-secrets", "token_rsa_key.pem", None),
+    "task_pod_defaults": ("ConfigMap", "flyte-propeller-config", "k8s.yaml", ("plugins", "k8s")),
+    "cluster_resources": ("ConfigMap", "flyte-admin-base-config", "cluster_resources.yaml", ("cluster_resources",)),
+    "namespace_mapping": ("ConfigMap", "flyte-admin-base-config", "namespace_config.yaml", ("namespace_mapping",)),
+    "domains": ("ConfigMap", "flyte-admin-base-config", "domain.yaml", ("domains",)),
 }
 
 BINARY_LOCATIONS = {
@@ -153,6 +157,10 @@ BINARY_LOCATIONS = {
     "cookie_hash_key": ("Secret", BIN + "-admin-auth", "cookie_hash_key", None),
     "cookie_block_key": ("Secret", BIN + "-admin-auth", "cookie_block_key", None),
     "token_rsa_key": ("Secret", BIN + "-admin-auth", "token_rsa_key.pem", None),
+    "task_pod_defaults": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("plugins", "k8s")),
+    "cluster_resources": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("cluster_resources",)),
+    "namespace_mapping": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("namespace_mapping",)),
+    "domains": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("domains",)),
 }
 
 
@@ -384,3 +392,17 @@ def test_auth_secrets_are_followed_by_mount_path(core_docs):
     assert model.locate("oidc_client_secret").object_name == "flyte-admin-auth"
     assert model.locate("cookie_hash_key").object_name == "flyte-admin-auth"
     assert model.locate("propeller_client_secret").object_name == "flyte-secret-auth"
+
+
+@pytest.mark.parametrize("manifest,path,expected", [
+    (CORE, "/etc/flyte/clusterresource/templates", [("Deployment/flyteadmin", "sync-cluster-resources", "clusterresource-template"),
+                                                   ("Deployment/syncresources", "sync-cluster-resources", "clusterresource-template")]),
+    (BINARY, "/etc/flyte/cluster-resource-templates", [("Deployment/" + BIN, "flyte", BIN + "-cluster-resource-templates")]),
+])
+def test_cluster_resource_templates_are_found_by_their_mount(manifest, path, expected):
+    model = detect(load(manifest))
+    assert sorted(model.mounted_at(path)) == expected
+    config = [d for d in load(manifest) if d and d.get("kind") == "ConfigMap"]
+    assert model.effective("cluster_resources", config)["templatePath"] == path
+    assert model.effective("namespace_mapping", config) == {"template": "{{ project }}-{{ domain }}"}
+    assert [d["id"] for d in model.effective("domains", config)] == ["development", "staging", "production"]

@@ -125,6 +125,18 @@ class FakeClient:
             self.add(result)
         return copy.deepcopy(result)
 
+    def dry_run_patch(self, api_version, kind, name, namespace, body, patch_type="merge"):
+        """A dry run whatever the check mode; ``self.dry_run_warnings[(kind, name)]`` are the warnings it answers."""
+        saved = self.check_mode
+        self.check_mode = True
+        try:
+            result = self.patch(api_version, kind, name, namespace, body, patch_type)
+        finally:
+            self.check_mode = saved
+        for text in getattr(self, "dry_run_warnings", {}).get((kind, name), []):
+            self.warnings.append({"kind": kind, "namespace": namespace, "name": name, "warning": text})
+        return result
+
     def create(self, api_version, kind, body, namespace=None):
         name = body["metadata"]["name"]
         self._record("create", kind, namespace, name, body)
