@@ -228,27 +228,65 @@ def mapping_regex(template, domains):
     return re.compile("^%s$" % text)
 
 
-def find_namespaces(client, p, model, config_objects):
-    """``{name: (project, domain)}`` of the existing project namespaces to harden."""
+def find_namespaces(all_namespaces, p, model, config_objects):
+    """``{name: (project, domain)}`` of the existing project namespaces to harden, from one LIST of Namespaces."""
     found = {}
+    by_name = dict((ns["metadata"]["name"], ns) for ns in all_namespaces)
     if p["discover_project_namespaces"]:
         template = (model.effective("namespace_mapping", config_objects) or {}).get("template") or "{{ project }}-{{ domain }}"
         domains = [d.get("name") or d.get("id") for d in model.effective("domains", config_objects) or [] if isinstance(d, dict)]
         if "{{ project }}" in template and domains:
             pattern = mapping_regex(template, domains)
-            for ns in client.list("v1", "Namespace"):
-                match = pattern.match(ns["metadata"]["name"])
+            for name in by_name:
+                match = pattern.match(name)
                 if match:
-                    found[ns["metadata"]["name"]] = (match.group("project"), match.group("domain"))
+                    found[name] = (match.group("project"), match.group("domain"))
     for name in p["project_namespaces"]:
-        if client.get("v1", "Namespace", name) is None:
+        if name not in by_name:
             raise flyte_config.FlyteConfigError("project_namespaces: namespace %s does not exist" % name)
         found.setdefault(name, (name, ""))
     if p["project_namespace_selector"]:
-        for ns in client.list("v1", "Namespace", label_selector=p["project_namespace_selector"]):
-            found.setdefault(ns["metadata"]["name"], (ns["metadata"]["name"], ""))
+        for name in sorted(selected(all_namespaces, p["project_namespace_selector"])):
+            found.setdefault(name, (name, ""))
     found.pop(p["namespace"], None)
     return dict((k, v) for k, v in found.items() if not k.startswith("kube-"))
+
+
+def selected(all_namespaces, selector):
+    """Names of the namespaces matching an equality-based label selector (``a=b,c!=d,e``)."""
+    out = []
+    for ns in all_namespaces:
+        labels = ns["metadata"].get("labels") or {}
+        ok = True
+        for term in [t.strip() for t in selector.split(",") if t.strip()]:
+            if "!=" in term:
+                key, value = term.split("!=", 1)
+                ok = ok and labels.get(key.strip()) != value.strip()
+            elif "=" in term:
+                key, value = term.split("==", 1) if "==" in term else term.split("=", 1)
+                ok = ok and labels.get(key.strip()) == value.strip()
+            else:
+                ok = ok and (term[1:] not in labels if term.startswith("!") else term in labels)
+        if ok:
+            out.append(ns["metadata"]["name"])
+    return out
+
+
+def listed(client, objs):
+    """``{(kind, namespace, name): object}`` of what exists of ``objs``: one LIST per kind, cluster-wide, with the
+    collection's label (a default ServiceAccount by its name), never a GET per object."""
+    found = {}
+    kinds = sorted(set((o["apiVersion"], o["kind"]) for o in objs))
+    for api_version, kind in kinds:
+        if kind == "ServiceAccount":
+            items = client.list(api_version, kind, field_selector="metadata.name=default")
+        else:
+            items = client.list(api_version, kind, label_selector="app.kubernetes.io/managed-by=flytesec.hardening")
+        for item in items:
+            item.setdefault("apiVersion", api_version)
+            item["kind"] = kind
+            found[(kind, item["metadata"].get("namespace"), item["metadata"]["name"])] = item
+    return found
 
 
 def sync_rbac(namespace, service_accounts):
@@ -302,12 +340,18 @@ def main():
             raise flyte_config.FlyteConfigError("template_configmap: ConfigMap %s/%s does not exist" % (p["namespace"], cm_name))
         readers = sorted(set(w for w, _c, n in mounts if n == cm_name))
         result["template_configmap"] = dict(name=cm_name, mounted_by=readers)
-        namespaces = find_namespaces(client, p, model, config_objects)
+        all_namespaces = client.list("v1", "Namespace")
+        namespaces = find_namespaces(all_namespaces, p, model, config_objects)
+        ns_objects = dict((ns["metadata"]["name"], ns) for ns in all_namespaces)
 
-        # 2. ask the API server whether enforcing would reject running pods in existing project namespaces
+        # 2. ask the API server whether enforcing would reject running pods in the project namespaces that do not
+        # enforce yet (a server-side dry run of the label: the API server answers with a warning per violating pod)
         label_patch = {"metadata": {"labels": {pt.POD_SECURITY + "enforce": enforce,
                                                pt.POD_SECURITY + "enforce-version": p["pod_security_version"]}}}
         for name in sorted(namespaces):
+            labels = ns_objects[name]["metadata"].get("labels") or {}
+            if all(labels.get(k) == v for k, v in label_patch["metadata"]["labels"].items()):
+                continue
             seen = len(client.warnings)
             client.dry_run_patch("v1", "Namespace", name, None, label_patch)
             warnings = [w["warning"] for w in client.warnings[seen:]]
@@ -360,13 +404,19 @@ def main():
         for obj in wanted:
             action, _before = objects.ensure(client, obj, writer)
             changed = changed or bool(action)
+        existing = listed(client, [o for name in instances for o in instances[name]])
         for name in sorted(namespaces):
             entry = dict(name=name, objects=[], labels={})
             for obj in instances[name]:
-                action, _before = objects.ensure(client, obj, writer)
+                current = existing.get((obj["kind"], name, obj["metadata"]["name"]))
+                action, body = objects.plan(current, obj)
+                if action == "create":
+                    writer.create(body)
+                elif action == "update":
+                    writer.patch(current, body, api_version=obj["apiVersion"], kind=obj["kind"])
                 if action:
                     entry["objects"].append("%s/%s" % (obj["kind"], obj["metadata"]["name"]))
-            ns = client.get("v1", "Namespace", name)
+            ns = ns_objects[name]
             labels = pt.pod_security_labels({"warn": "restricted", "audit": "restricted", "version": p["pod_security_version"],
                                              "enforce": None if name in result["enforce_blocked"] else enforce})
             current = (ns["metadata"].get("labels") or {})

@@ -97,12 +97,15 @@ class FakeClient:
         obj = self.store.get((kind, namespace, name))
         return self._with_status(copy.deepcopy(obj)) if obj is not None else None
 
-    def list(self, api_version, kind, namespace=None, label_selector=None):
+    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
         self._record("list", kind, namespace, None)
         wanted = dict(part.split("=", 1) for part in (label_selector or "").split(",") if "=" in part)
+        name_is = (field_selector or "").partition("metadata.name=")[2] or None
         found = []
         for (k, ns, _name), obj in sorted(self.store.items(), key=lambda item: str(item[0])):
             labels = obj["metadata"].get("labels") or {}
+            if name_is is not None and obj["metadata"]["name"] != name_is:
+                continue
             if k == kind and (namespace is None or ns == namespace) and all(labels.get(a) == b for a, b in wanted.items()):
                 found.append(copy.deepcopy(obj))
         return found

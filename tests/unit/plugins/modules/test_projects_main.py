@@ -50,9 +50,12 @@ def test_templates_propeller_and_existing_namespaces(tmp_path):
     assert "Deployment/flytepropeller" in result["restart_required"]
     assert "Deployment/flyteadmin" not in result["restart_required"]
     assert result["backups"]
-    # the second run changes nothing
+    # the second run changes nothing, and reads no object of a project namespace one by one (a LIST per kind)
+    client.requests = []
     again, failed = run_module(mod, {"backup_dir": str(tmp_path), "run_id": "r2"}, client)
     assert not failed and not again["changed"], again
+    assert not [r for r in client.requests if r["verb"] == "get" and (r["namespace"] or "").startswith("flytesnacks")]
+    assert not [r for r in client.requests if r["verb"] == "patch" and not r["dry_run"]]
 
 
 def test_check_mode_writes_nothing(tmp_path):
