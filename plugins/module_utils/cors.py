@@ -11,7 +11,9 @@ flyteadmin wraps its whole HTTP mux in gorilla/handlers v1.5.1 ``CORS`` with ``A
 * explicit origins are matched exactly, so ``https://a.example.com/`` never matches the browser's
   ``Origin: https://a.example.com``.
 
-Hence the validation below. Pure functions; the flyte_cors module does the API calls.
+Hence the validation below. Pure functions; the flyte_cors module does the API calls. ``validate`` is the one
+translation of the CORS options: flyte_cors (live mode) and flyte_gitops (GitOps mode, its ``cors`` dict) both call it,
+and both write ``security_block``.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,6 +24,8 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, keeps pylin
     from urlparse import urlsplit  # type: ignore
 
 REQUIRED_HEADERS = ("Content-Type", "flyte-authorization")
+# The CORS options, as flyte_cors takes them and as the keys of flyte_gitops' ``cors`` dict.
+OPTIONS = ("admin_url", "console_origins", "allowed_headers", "allow_insecure_origins", "allow_wildcard")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 
 
@@ -115,3 +119,33 @@ def normalize_headers(values):
 def security_block(origins, headers):
     """The ``server.security`` values flyte_cors manages when CORS is on."""
     return {"allowCors": True, "allowedOrigins": list(origins), "allowedHeaders": list(headers)}
+
+
+def validate(options, name=None):
+    """Validate and normalise the CORS options; return ``(admin_url or None, origins, headers)``.
+
+    ``options`` maps the names of OPTIONS to their values (a missing one takes the default: no admin URL, no extra
+    header, https only, no wildcard). ``name`` is the option that holds them when they come as one dict (flyte_gitops'
+    ``cors``): every message then starts with it (``cors.console_origins: ...``). A key not in OPTIONS is refused.
+    Raise CorsError naming the option.
+    """
+    unknown = sorted(set(options or {}) - set(OPTIONS))
+    if unknown:
+        raise CorsError("%s: unknown key(s) %s; valid: %s" % (name or "cors", ", ".join(unknown), ", ".join(OPTIONS)))
+    options = options or {}
+    insecure = bool(options.get("allow_insecure_origins"))
+    try:
+        origins = normalize_origins(options.get("console_origins"), insecure, bool(options.get("allow_wildcard")))
+        headers = normalize_headers(options.get("allowed_headers"))
+        admin_url = normalize_admin_url(options["admin_url"], insecure) if options.get("admin_url") else None
+    except CorsError as exc:
+        if name:
+            raise CorsError("%s.%s" % (name, exc))
+        raise
+    return admin_url, origins, headers
+
+
+def require_admin_url(admin_url, layout, name=None):
+    """Raise CorsError when a layout whose flyteconsole reads ``ADMIN_API_URL`` (flyte-core) gets no admin URL."""
+    if not admin_url:
+        raise CorsError("%sadmin_url: required on %s (flyteconsole's ADMIN_API_URL)" % ("%s." % name if name else "", layout))

@@ -155,10 +155,8 @@ def validated(params):
     """Validate and normalise the options; raise CorsError naming the option."""
     if params["state"] == "absent":
         return None, [], []
-    origins = cors.normalize_origins(params["console_origins"], params["allow_insecure_origins"], params["allow_wildcard"])
-    headers = cors.normalize_headers(params["allowed_headers"])
-    admin_url = cors.normalize_admin_url(params["admin_url"], params["allow_insecure_origins"]) if params["admin_url"] else None
-    return admin_url, origins, headers
+    # the same translation as GitOps mode (flyte_gitops' cors option)
+    return cors.validate(dict((key, params[key]) for key in cors.OPTIONS))
 
 
 def planned_edits(target, state, admin_url, origins, headers):
@@ -200,12 +198,12 @@ def main():
     client = k8s_utils.connect(module)
     try:
         target = flyte_config.discover(client, params["namespace"], params["layout"], params["release_name"])
-        if params["state"] == "present" and target.setting("console_admin_api_url") is not None and not admin_url:
-            module.fail_json(msg="admin_url: required with state=present on %s (flyteconsole's ADMIN_API_URL)" % target.layout)
+        if params["state"] == "present" and target.setting("console_admin_api_url") is not None:
+            cors.require_admin_url(admin_url, target.layout)
         edits = planned_edits(target, params["state"], admin_url, origins, headers)
         outcome = flyte_config.apply_edits(client, module, target, edits, masker=masking.Masker(),
                                            backup_dir=params["backup_dir"], run_id=params["run_id"] or bk.new_run_id())
-    except (flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError) as exc:
+    except (cors.CorsError, flyte_config.FlyteConfigError, k8s_utils.FlyteK8sError) as exc:
         module.fail_json(msg=str(exc))
 
     result = dict(

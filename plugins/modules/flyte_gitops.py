@@ -82,6 +82,8 @@ options:
     description:
       - CORS settings as for M(flytesec.hardening.flyte_cors). Keys are C(admin_url), C(console_origins),
         C(allowed_headers), C(allow_insecure_origins) and C(allow_wildcard).
+      - Validated and translated by the same code as M(flytesec.hardening.flyte_cors), so an input refused there is
+        refused here with the same message (prefixed C(cors.)). C(admin_url) is required for flyte-core.
       - Omit to leave CORS alone.
     type: dict
 """
@@ -141,8 +143,6 @@ try:
 except ImportError:  # pragma: no cover - reported by missing_required_lib
     yaml = None
 
-CORS_KEYS = ("admin_url", "console_origins", "allowed_headers", "allow_insecure_origins", "allow_wildcard")
-
 
 def dump(data):
     return yaml.safe_dump(data, default_flow_style=False, sort_keys=False)
@@ -173,21 +173,16 @@ def render(module, values_files, extra_values=None):
 
 
 def cors_settings(module, chart):
+    """The ``cors`` option through the same validation and translation as flyte_cors (module_utils/cors.py)."""
     given = module.params["cors"]
     if not given:
         return None
-    unknown = sorted(set(given) - set(CORS_KEYS))
-    if unknown:
-        module.fail_json(msg="cors: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(CORS_KEYS)))
-    insecure = bool(given.get("allow_insecure_origins"))
     try:
-        origins = cors_utils.normalize_origins(given.get("console_origins"), insecure, bool(given.get("allow_wildcard")))
-        headers = cors_utils.normalize_headers(given.get("allowed_headers"))
-        admin_url = cors_utils.normalize_admin_url(given["admin_url"], insecure) if given.get("admin_url") else None
+        admin_url, origins, headers = cors_utils.validate(given, name="cors")
+        if chart == "flyte-core":
+            cors_utils.require_admin_url(admin_url, chart, name="cors")
     except cors_utils.CorsError as exc:
-        module.fail_json(msg="cors.%s" % exc)
-    if chart == "flyte-core" and not admin_url:
-        module.fail_json(msg="cors.admin_url: required for flyte-core (flyteconsole's ADMIN_API_URL)")
+        module.fail_json(msg=str(exc))
     return admin_url, origins, headers
 
 

@@ -41,12 +41,12 @@ LAYOUTS = {
 
 def _vars(namespace, backup_dir, **extra):
     values = {
-        "admin_console_config_namespace": namespace,
-        "admin_console_config_admin_url": ADMIN_URL,
+        "cors_namespace": namespace,
+        "cors_admin_url": ADMIN_URL,
         # a duplicate and a trailing slash: normalised to one origin
-        "admin_console_config_console_origins": [CONSOLE + "/", CONSOLE],
-        "admin_console_config_allowed_headers": ["X-Requested-With"],
-        "admin_console_config_backup_dir": str(backup_dir),
+        "cors_console_origins": [CONSOLE + "/", CONSOLE],
+        "cors_allowed_headers": ["X-Requested-With"],
+        "cors_backup_dir": str(backup_dir),
         "run_id": "test-%s" % uuid.uuid4().hex[:8],
         "rollout_wait_timeout": 120,
     }
@@ -210,14 +210,14 @@ def test_failed_rollout_is_rolled_back(cluster, kube, backup_dir):
 
 
 BAD_INPUTS = [
-    ({"admin_console_config_console_origins": ["*"]}, "console_origins: '*' is refused"),
-    ({"admin_console_config_console_origins": []}, "console_origins: an empty list is refused"),
-    ({"admin_console_config_console_origins": ["https://flyte.example.com/console"]}, "no path"),
-    ({"admin_console_config_console_origins": ["http://flyte.example.com"]}, "uses http"),
-    ({"admin_console_config_console_origins": ["flyte.example.com"]}, "scheme://host[:port]"),
-    ({"admin_console_config_admin_url": "ftp://flyte-api.example.com"}, "admin_url:"),
-    ({"admin_console_config_namespace": "no-such-namespace"}, "namespace: no-such-namespace does not exist"),
-    ({"admin_console_config_allowed_headers": ["bad header"]}, "allowed_headers:"),
+    ({"cors_console_origins": ["*"]}, "console_origins: '*' is refused"),
+    ({"cors_console_origins": []}, "console_origins: an empty list is refused"),
+    ({"cors_console_origins": ["https://flyte.example.com/console"]}, "no path"),
+    ({"cors_console_origins": ["http://flyte.example.com"]}, "uses http"),
+    ({"cors_console_origins": ["flyte.example.com"]}, "scheme://host[:port]"),
+    ({"cors_admin_url": "ftp://flyte-api.example.com"}, "admin_url:"),
+    ({"cors_namespace": "no-such-namespace"}, "namespace: no-such-namespace does not exist"),
+    ({"cors_allowed_headers": ["bad header"]}, "allowed_headers:"),
 ]
 
 

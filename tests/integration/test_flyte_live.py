@@ -58,7 +58,7 @@ def _secret(kube, name, key):
 @pytest.fixture(scope="module")
 def live(cluster, kube, keycloak, tmp_path_factory):
     extra = {"idp_registration_external_auth_server": False, "auth_server": "internal",
-             "admin_console_config_admin_url": PUBLIC, "admin_console_config_console_origins": [CONSOLE]}
+             "cors_admin_url": PUBLIC, "cors_console_origins": [CONSOLE]}
     state = harden_and_serve(cluster, kube, keycloak, tmp_path_factory.mktemp("live"), NS, PUBLIC, extra,
                              console=CONSOLE, check_first=True, console_pages=CONSOLE_PAGES,
                              other_hosts=[urllib.parse.urlsplit(OTHER_ORIGIN).hostname])

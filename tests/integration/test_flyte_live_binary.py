@@ -78,7 +78,7 @@ def live_bin(cluster, kube, keycloak, tmp_path_factory):
               "idp_registration_url": keycloak.url, "idp_registration_realm": realm, "idp_registration_create_realm": True,
               "idp_registration_public_url": PUBLIC, "idp_registration_external_auth_server": False,
               "auth_public_url": PUBLIC, "auth_server": "internal",
-              "admin_console_config_admin_url": PUBLIC, "admin_console_config_console_origins": [CONSOLE]}
+              "cors_admin_url": PUBLIC, "cors_console_origins": [CONSOLE]}
     result = run_playbook(ROOT / "playbooks" / "harden-flyte.yml", cluster.kubeconfig, values, env=keycloak_env(keycloak))
     assert result.rc == 0, result.stdout[-4000:]
     pg = livepod.Postgres(port=5432).start()

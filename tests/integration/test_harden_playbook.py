@@ -35,8 +35,8 @@ def _vars(tmp_path, **extra):
         "flytesec_report_dir": str(tmp_path / "reports"),
         # the CORS, lock and restore behaviour on its own; the full default run is tested below
         "flytesec_pod_security": False,
-        "admin_console_config_admin_url": "https://flyte-api.example.com",
-        "admin_console_config_console_origins": ["https://flyte.example.com"],
+        "cors_admin_url": "https://flyte-api.example.com",
+        "cors_console_origins": ["https://flyte.example.com"],
     }
     values.update(extra)
     return values

@@ -41,8 +41,8 @@ def test_control_plane_data_plane_and_a_broken_cluster(cluster, second_cluster, 
     reports = tmp_path / "reports"
     extra = {"flytesec_target_hosts": "flyte_clusters", "flytesec_namespace": NAMESPACE,
              "flytesec_state_root": str(tmp_path / "state"), "flytesec_pod_security": False, "flytesec_fleet_report_dir": str(reports),
-             "admin_console_config_admin_url": "https://flyte-api.example.com",
-             "admin_console_config_console_origins": ["https://flyte.example.com"]}
+             "cors_admin_url": "https://flyte-api.example.com",
+             "cors_console_origins": ["https://flyte.example.com"]}
     result = run_playbook(Path(__file__).resolve().parents[2] / "playbooks" / "harden-flyte.yml", cluster.kubeconfig,
                           extra, inventory=inventory)
     assert result.rc != 0  # the broken cluster fails the run...

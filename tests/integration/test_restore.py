@@ -74,8 +74,8 @@ def test_restore_undoes_every_write(cluster, kube, keycloak, tmp_path, layout):
     before = _state(cluster, namespace)
     values = {"flytesec_namespace": namespace, "flytesec_state_root": str(tmp_path / "state"),
               "flytesec_rbac": True, "flytesec_network_policies": True, "flytesec_projects": True,
-              "admin_console_config_admin_url": "https://flyte-api.example.test",
-              "admin_console_config_console_origins": ["https://flyte.example.test"]}
+              "cors_admin_url": "https://flyte-api.example.test",
+              "cors_console_origins": ["https://flyte.example.test"]}
     if layout == "flyte-core":   # the sandbox flyte-binary mounts no auth Secret: auth needs the chart's auth values
         values.update({"idp_registration_url": keycloak.url, "idp_registration_realm": "restore-%s" % uuid.uuid4().hex[:6],
                        "idp_registration_create_realm": True, "idp_registration_external_auth_server": False,

@@ -48,8 +48,8 @@ def test_upstream_then_hardened(cluster, audit, tmp_path):
         "auth_public_url": "https://flyte.example.com",
         "auth_oidc": {"base_url": "https://keycloak.example.com/realms/flyte", "client_id": "flyteadmin"},
         "auth_oidc_client_secret": "audit-test-oidc-secret",
-        "admin_console_config_admin_url": "https://flyte.example.com",
-        "admin_console_config_console_origins": ["https://console.flyte.example.com"],
+        "cors_admin_url": "https://flyte.example.com",
+        "cors_console_origins": ["https://console.flyte.example.com"],
         "flytesec_state_root": str(tmp_path / "state")})
     assert hardened.rc == 0, hardened.stdout[-4000:]
 

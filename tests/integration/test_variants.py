@@ -37,8 +37,8 @@ NS = "variant-kustomize"
 ADMIN = "flytesec-admin"
 SUFFIX = "-k7h2m9f4bt"
 VALUES = {"flytesec_namespace": NS,
-          "admin_console_config_admin_url": "https://flyte-api.example.test",
-          "admin_console_config_console_origins": ["https://flyte.example.test"],
+          "cors_admin_url": "https://flyte-api.example.test",
+          "cors_console_origins": ["https://flyte.example.test"],
           "auth_public_url": "https://flyte-api.example.test",
           "auth_oidc": {"base_url": "https://idp.example.test/realms/flyte", "client_id": "flyteadmin"},
           "auth_oidc_client_secret": "variant-oidc-client-secret"}
@@ -101,7 +101,7 @@ FAULTS = {
     "bad enforce level": ({"pod_security_enforce_level": "strict"}, "pod_security_enforce_level"),
     "missing workload": ({"pod_security_workloads": ["Deployment/flyteadmin", "Deployment/not-there"]}, "not-there"),
     # CORS comes after auth, which would write two Secrets and a ConfigMap before it
-    "bad console origin": ({"admin_console_config_console_origins": ["flyte.example.test"]}, "flyte.example.test"),
+    "bad console origin": ({"cors_console_origins": ["flyte.example.test"]}, "flyte.example.test"),
 }
 
 
@@ -217,8 +217,8 @@ def test_full_sandbox_with_bundled_dependencies(cluster, kube, tmp_path):
     extra = ["%s/%s" % (d["kind"], d["metadata"]["name"]) for d in BUNDLED]
     # a sandbox user sets CORS for another console origin; the chart mounts no auth Secret without auth values
     values = {"flytesec_namespace": SANDBOX, "flytesec_state_root": str(tmp_path / "state"),
-              "admin_console_config_admin_url": "http://localhost:30080",
-              "admin_console_config_console_origins": ["http://localhost:30081"],
+              "cors_admin_url": "http://localhost:30080",
+              "cors_console_origins": ["http://localhost:30081"],
               "pod_security_extra_workloads": extra}
     _check_run_rerun(cluster, values)
     apps = client.AppsV1Api(kube)

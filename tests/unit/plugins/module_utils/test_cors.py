@@ -59,3 +59,46 @@ def test_headers_always_include_the_required_ones_once():
     assert cors.normalize_headers(["X-Custom", "content-type"]) == ["Content-Type", "flyte-authorization", "X-Custom"]
     with pytest.raises(cors.CorsError, match="allowed_headers"):
         cors.normalize_headers(["bad header"])
+
+
+OPTIONS = {"admin_url": "http://flyte-api.example.com/", "console_origins": ["http://Flyte.example.com/"],
+           "allowed_headers": ["X-Requested-With"], "allow_insecure_origins": True, "allow_wildcard": False}
+
+
+def test_validate_is_the_one_translation():
+    assert cors.validate(OPTIONS) == ("http://flyte-api.example.com", ["http://flyte.example.com"],
+                                      ["Content-Type", "flyte-authorization", "X-Requested-With"])
+    assert cors.validate({"console_origins": ["https://a.example.com"]}) == (
+        None, ["https://a.example.com"], ["Content-Type", "flyte-authorization"])
+    with pytest.raises(cors.CorsError, match=r"^console_origins: '\*' is refused"):
+        cors.validate({"console_origins": ["*"]})
+    with pytest.raises(cors.CorsError, match=r"^cors\.console_origins: '\*' is refused"):
+        cors.validate({"console_origins": ["*"]}, name="cors")
+    with pytest.raises(cors.CorsError, match=r"^cors: unknown key\(s\) origins; valid: admin_url"):
+        cors.validate({"origins": ["https://a.example.com"]}, name="cors")
+    with pytest.raises(cors.CorsError, match=r"^cors\.admin_url: required on flyte-core"):
+        cors.require_admin_url(None, "flyte-core", name="cors")
+    cors.require_admin_url("https://flyte-api.example.com", "flyte-core")
+
+
+class _GitopsModule(object):
+    def __init__(self, given):
+        self.params = {"cors": given}
+
+    def fail_json(self, **result):
+        raise cors.CorsError(result["msg"])
+
+
+def test_live_and_gitops_modes_translate_the_options_alike():
+    """flyte_cors (live) and flyte_gitops (GitOps) both go through cors.validate: same values, same refusals."""
+    from ansible_collections.flytesec.hardening.plugins.modules import flyte_cors
+    from ansible_collections.flytesec.hardening.plugins.modules import flyte_gitops
+    live = flyte_cors.validated(dict(OPTIONS, state="present"))
+    assert flyte_gitops.cors_settings(_GitopsModule(OPTIONS), "flyte-core") == live
+    for bad in ({"console_origins": ["http://flyte.example.com"]}, {"console_origins": []},
+                {"console_origins": ["https://a.example.com"], "allowed_headers": ["bad header"]}):
+        with pytest.raises(cors.CorsError) as live_err:
+            flyte_cors.validated(dict(dict.fromkeys(cors.OPTIONS), state="present", **bad))
+        with pytest.raises(cors.CorsError) as gitops_err:
+            flyte_gitops.cors_settings(_GitopsModule(bad), "flyte-binary")
+        assert str(gitops_err.value) == "cors.%s" % live_err.value
