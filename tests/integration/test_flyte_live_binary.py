@@ -27,6 +27,7 @@ __metaclass__ = type
 
 kubernetes = pytest.importorskip("kubernetes")
 from kubernetes import client  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +79,8 @@ def live_bin(cluster, kube, keycloak, tmp_path_factory):
               "idp_registration_url": keycloak.url, "idp_registration_realm": realm, "idp_registration_create_realm": True,
               "idp_registration_public_url": PUBLIC, "idp_registration_external_auth_server": False,
               "auth_public_url": PUBLIC, "auth_server": "internal",
-              "cors_admin_url": PUBLIC, "cors_console_origins": [CONSOLE]}
+              "cors_admin_url": PUBLIC, "cors_console_origins": [CONSOLE], "flytesec_projects": True}
+    _delete_namespaces(kube, SEEDED)
     result = run_playbook(ROOT / "playbooks" / "harden-flyte.yml", cluster.kubeconfig, values, env=keycloak_env(keycloak))
     assert result.rc == 0, result.stdout[-4000:]
     pg = livepod.Postgres(port=5432).start()
@@ -107,6 +109,25 @@ def live_bin(cluster, kube, keycloak, tmp_path_factory):
         admission = client.AdmissionregistrationV1Api(kube)
         for name in _webhooks(kube) - webhooks_before:
             admission.delete_mutating_webhook_configuration(name)
+
+
+SEEDED = ["flytesnacks-%s" % d for d in ("development", "staging", "production")]
+
+
+def _delete_namespaces(kube, names):
+    """Project namespaces an earlier module or run left (they are cluster-wide): gone before this run."""
+    import time
+    core = client.CoreV1Api(kube)
+    for name in names:
+        try:
+            core.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+    deadline = time.monotonic() + 120
+    while set(names) & set(n.metadata.name for n in core.list_namespace().items):
+        assert time.monotonic() < deadline, "project namespaces of an earlier run are not deleted"
+        time.sleep(1)
 
 
 def _webhooks(kube):
@@ -141,3 +162,27 @@ def test_flyte_start_cors(live_bin):
     assert headers.get("access-control-allow-credentials") == ["true"]
     _s, headers, _b = request("OPTIONS", "/api/v1/projects", headers=dict(preflight, Origin="https://evil.example.test"))
     assert not [k for k in headers if k.startswith("access-control-")], headers
+
+
+def test_flyte_start_creates_hardened_project_namespaces(live_bin):
+    """flyte start's own cluster resource loop (in-process in flyte-binary) creates the seeded project's namespaces
+    from the hardened templates: Pod Security labels, no ServiceAccount token, NetworkPolicies, LimitRange, PodTemplate."""
+    import time
+    core = client.CoreV1Api(live_bin["kube"])
+    deadline = time.monotonic() + 120
+    while True:
+        names = set(n.metadata.name for n in core.list_namespace().items)
+        done = set(SEEDED) <= names and all(
+            [lr.metadata.name for lr in core.list_namespaced_limit_range(n).items] == ["flytesec-limits"] for n in SEEDED)
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert done, "flyte start did not create the hardened project namespaces:\n%s" % \
+        live_bin["pod"].log(live_bin["serve"])[-4000:]
+    for name in SEEDED:
+        labels = core.read_namespace(name).metadata.labels or {}
+        assert labels.get("pod-security.kubernetes.io/enforce") == "restricted", labels
+        assert core.read_namespaced_service_account("default", name).automount_service_account_token is False
+        policies = [p.metadata.name for p in client.NetworkingV1Api(live_bin["kube"]).list_namespaced_network_policy(name).items]
+        assert "flytesec-default-deny" in policies and "flytesec-allow-flyte" in policies, policies
+        assert [t.metadata.name for t in core.list_namespaced_pod_template(name).items] == ["flytesec-restricted"]
