@@ -285,8 +285,8 @@ def argument_spec():
         mode=dict(type="str", choices=list(auth_secrets.MODES), default="manage"),
         external_secret_store=dict(type="dict", no_log=False),
         external_secret_prefix=dict(type="str", default="flyte/", no_log=False),
-        external_secret_refresh_interval=dict(type="str", default=es.DEFAULT_REFRESH),
-        external_secret_timeout=dict(type="int", default=60),
+        external_secret_refresh_interval=dict(type="str", default=es.DEFAULT_REFRESH, no_log=False),
+        external_secret_timeout=dict(type="int", default=60, no_log=False),
         secret_store=dict(type="dict", no_log=False, options=dict(
             name=dict(type="str", required=True),
             kind=dict(type="str", choices=list(es.STORE_KINDS), default="SecretStore"),

@@ -444,6 +444,28 @@ def test_a_padded_cookie_key_in_the_store_is_refused(live, audit):
         _wait_secret(live, "flyte-admin-secrets", "cookie_hash_key", good["cookie_hash_key"])
 
 
+def test_a_key_missing_in_the_store_never_syncs_and_fails_the_run(live, audit):
+    """The store's entry lacks the property: the operator reports SecretSyncedError, the run waits its timeout and
+    fails naming the ExternalSecret, its store keys and the operator's message; nothing of the configuration moves."""
+    good = dict(live.values["flyte-secret-auth"])
+    state = _config_state(live.kube)
+    _put_store(live.kube, "flyte-secret-auth", {"other": "x"})
+    try:
+        start = audit.mark()
+        result = live.harden(auth_external_secret_timeout=8)
+        assert result.rc != 0, "the run passed although the store lacks client_secret"
+        msg = json.dumps([r for _n, r in result.tasks() if r.get("failed")][-1].get("msg"))
+        assert "ExternalSecret flyte-secret-auth" in msg and "flyte-flyte-secret-auth:client_secret" in msg, msg
+        assert "did not sync" in msg and "SecretSyncedError" in msg, msg
+        writes = audit.events(since=start, writes=True, dry_run=False, user=ADMIN_USER, resource=CONFIG_RESOURCES)
+        assert writes == [], writes
+        assert _config_state(live.kube) == state
+        # the Secret keeps what it held (the operator does not empty it on an error)
+        assert secret_value(live.kube, NS, "flyte-secret-auth", "client_secret") == good["client_secret"]
+    finally:
+        _put_store(live.kube, "flyte-secret-auth", good)
+
+
 def test_a_stopped_operator_fails_the_run_before_any_config_write(live, audit):
     state = _config_state(live.kube)
     live.operator.stop()
