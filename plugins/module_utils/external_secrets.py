@@ -129,10 +129,12 @@ def sync_state(obj, before=None):
     version = status.get("syncedResourceVersion") or ""
     ready = _ready(obj)
     generation = ((obj or {}).get("metadata") or {}).get("generation")
+    last = "; last Ready condition: %s %s: %s" % (ready.get("status"), ready.get("reason"), ready.get("message")) \
+        if ready else ""
     if before is not None and version == before:
-        return "pending", "no sync since this run asked for one (status still at %s)" % (version or "nothing")
+        return "pending", "no sync since this run asked for one (status still at %s)%s" % (version or "nothing", last)
     if generation is not None and version and not version.startswith("%s-" % generation):
-        return "pending", "status is of an older generation (%s, object at %s)" % (version, generation)
+        return "pending", "status is of an older generation (%s, object at %s)%s" % (version, generation, last)
     if ready is None:
         return "pending", "no Ready condition yet (the operator has not reconciled it)"
     if ready.get("status") == "True" and ready.get("reason") == "SecretSynced":

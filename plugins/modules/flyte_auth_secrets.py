@@ -258,6 +258,8 @@ backups:
   elements: str
 """
 
+import time
+
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
@@ -420,10 +422,9 @@ def ensure_store(client, writer, namespace, spec, result):
             result["changed"] = True
 
 
-def _wait_synced(module, client, objects, before, store, timeout, sleep=None):
+def _wait_synced(client, objects, before, store, timeout, sleep=None):
     """Poll every ExternalSecret until each reports SecretSynced past ``before``; raises ExternalSecretError naming
     the first one that did not within ``timeout`` seconds."""
-    import time
     sleep = sleep or time.sleep
     deadline = time.monotonic() + timeout
     states = {}
@@ -446,7 +447,6 @@ def _wait_synced(module, client, objects, before, store, timeout, sleep=None):
 def external_mode(module, client, target, placement, wanted, masker, result):
     """mode=external_secret: the store (optional), the ExternalSecrets, a fresh sync, then the synced values checked
     as mode manage checks given ones, and the consumers whose pods run other content than the Secrets now hold."""
-    import time
     p = module.params
     namespace = p["namespace"]
     writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])
@@ -501,7 +501,7 @@ def external_mode(module, client, target, placement, wanted, masker, result):
                 raise es.ExternalSecretError("external_secret_store", "ExternalSecret %s (%s) does not sync: %s" % (
                     name, es.describe(objects[name]), message))
     else:
-        for name, (state, message) in _wait_synced(module, client, objects, before, ref,
+        for name, (state, message) in _wait_synced(client, objects, before, ref,
                                                     p["external_secret_timeout"]).items():
             entries[name].update(state=state, message=message)
     result["external_secrets"] = [entries[n] for n in names]

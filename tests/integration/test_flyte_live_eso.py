@@ -324,19 +324,19 @@ def test_run_leaves_synced_secrets_and_flyteadmin_accepts_the_stores_propeller_s
     assert token("flytepropeller", "foobar")[0] == 401
 
 
-PROPELLER_OVERRIDES_REASONS = {
-    "admin.endpoint": "admin.yaml names the Service flyteadmin:81 (-> 8089); there is no cluster DNS here",
-    "propeller.prof-port": "flyteadmin's profiler already holds 10254 on this one host",
-    "propeller.leader-election.lock-config-map.namespace": "the chart renders namespace flyte; this install lives in NS",
-    "storage.*": "storage.yaml names S3 with IAM: the local folder flyteadmin uses stands in for the bucket",
-}
-
-
 def _propeller_overrides(live):
-    return {"admin.endpoint": "dns:///127.0.0.1:%d" % ADMIN_GRPC, "propeller.prof-port": str(free_port()),
-            "propeller.leader-election.lock-config-map.namespace": NS,
-            "storage.type": "stow", "storage.container": "flyte-live",
-            "storage.stow": {"kind": "local", "config": {"path": str(live.store)}}}
+    """Every key the harness adds to flytepropeller's configuration, and why (as test_flyte_live.PROPELLER_OVERRIDES)."""
+    return {
+        # admin.yaml names the Service flyteadmin:81 (-> container port 8089); there is no cluster DNS here.
+        "admin.endpoint": "dns:///127.0.0.1:%d" % ADMIN_GRPC,
+        # flyteadmin's profiler already holds 10254 on this one host (in the cluster each pod has its own).
+        "propeller.prof-port": str(free_port()),
+        # the chart renders the leader-election ConfigMap's namespace as "flyte"; this install lives in NS.
+        "propeller.leader-election.lock-config-map.namespace": NS,
+        # storage.yaml names S3 with IAM: the same local folder flyteadmin uses stands in for the bucket.
+        "storage.type": "stow", "storage.container": "flyte-live",
+        "storage.stow": {"kind": "local", "config": {"path": str(live.store)}},
+    }
 
 
 def test_flytepropeller_authenticates_with_the_synced_secret(live):
@@ -369,6 +369,18 @@ def test_flytepropeller_authenticates_with_the_synced_secret(live):
         custom.patch_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name,
                                               {"metadata": {"finalizers": None}})
         custom.delete_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name)
+
+
+def _wait_ready(live, name, reason, timeout=60):
+    """Wait until ExternalSecret ``name`` reports Ready with ``reason`` (SecretSynced or SecretSyncedError)."""
+    custom = client.CustomObjectsApi(live.kube)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        obj = custom.get_namespaced_custom_object("external-secrets.io", "v1", NS, "externalsecrets", name)
+        if [c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == "Ready" and c["reason"] == reason]:
+            return
+        time.sleep(1)
+    raise AssertionError("ExternalSecret %s did not report %s within %ss" % (name, reason, timeout))
 
 
 def _wait_secret(live, name, key, value, timeout=60):
@@ -442,6 +454,7 @@ def test_a_padded_cookie_key_in_the_store_is_refused(live, audit):
     finally:
         _put_store(live.kube, "flyte-admin-secrets", good)
         _wait_secret(live, "flyte-admin-secrets", "cookie_hash_key", good["cookie_hash_key"])
+        _wait_ready(live, "flyte-admin-secrets", "SecretSynced")
 
 
 def test_a_key_missing_in_the_store_never_syncs_and_fails_the_run(live, audit):
@@ -451,12 +464,14 @@ def test_a_key_missing_in_the_store_never_syncs_and_fails_the_run(live, audit):
     state = _config_state(live.kube)
     _put_store(live.kube, "flyte-secret-auth", {"other": "x"})
     try:
+        _wait_ready(live, "flyte-secret-auth", "SecretSyncedError")   # the operator's next refresh (5 s)
         start = audit.mark()
         result = live.harden(auth_external_secret_timeout=8)
         assert result.rc != 0, "the run passed although the store lacks client_secret"
         msg = json.dumps([r for _n, r in result.tasks() if r.get("failed")][-1].get("msg"))
         assert "ExternalSecret flyte-secret-auth" in msg and "flyte-flyte-secret-auth:client_secret" in msg, msg
-        assert "did not sync" in msg and "SecretSyncedError" in msg, msg
+        # the plan pass sees the operator's error already (a real pass would wait external_secret_timeout, then fail)
+        assert "does not sync" in msg and "SecretSyncedError" in msg, msg
         writes = audit.events(since=start, writes=True, dry_run=False, user=ADMIN_USER, resource=CONFIG_RESOURCES)
         assert writes == [], writes
         assert _config_state(live.kube) == state
@@ -464,6 +479,7 @@ def test_a_key_missing_in_the_store_never_syncs_and_fails_the_run(live, audit):
         assert secret_value(live.kube, NS, "flyte-secret-auth", "client_secret") == good["client_secret"]
     finally:
         _put_store(live.kube, "flyte-secret-auth", good)
+        _wait_ready(live, "flyte-secret-auth", "SecretSynced")
 
 
 def test_a_stopped_operator_fails_the_run_before_any_config_write(live, audit):

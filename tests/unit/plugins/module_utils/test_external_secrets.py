@@ -95,6 +95,12 @@ def test_sync_state(obj, before, state):
     assert es.sync_state(obj, before)[0] == state
 
 
+def test_a_pending_state_carries_the_operators_last_error():
+    obj = _es(ready={"status": "False", "reason": "SecretSyncedError", "message": "could not get secret data"})
+    state, message = es.sync_state(obj, "1-abc")
+    assert state == "pending" and message.endswith("last Ready condition: False SecretSyncedError: could not get secret data")
+
+
 def test_synced_values_get_the_checks_of_mode_manage():
     padded = base64.b64encode(os.urandom(64)).decode()
     assert "padded base64" in es.value_error("cookie_hash_key", padded)
