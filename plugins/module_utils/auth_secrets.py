@@ -71,8 +71,18 @@ def check_params(params):
         error = ac.key_error(name, value)
         if error:
             raise ac.AuthConfigError("keys.%s" % name, error)
-    if params.get("mode") == "external_secret" and not (params.get("external_secret_store") or {}).get("name"):
-        raise ac.AuthConfigError("external_secret_store", "name is required with mode=external_secret")
+    if params.get("mode") == "external_secret":
+        given = [name for name in ("propeller_client_secret", "oidc_client_secret", "keys", "rotate",
+                                   "propeller_secret_source") if params.get(name)]
+        if given:
+            raise ac.AuthConfigError(given[0], "with mode=external_secret the values come from the external store; "
+                                               "do not give %s (rotate a value in the store)" % ", ".join(given))
+        store = params.get("external_secret_store") or params.get("secret_store") or {}
+        if not store.get("name"):
+            raise ac.AuthConfigError("external_secret_store", "name is required with mode=external_secret "
+                                                              "(or give secret_store)")
+        if (params.get("external_secret_timeout") or 0) < 1:
+            raise ac.AuthConfigError("external_secret_timeout", "must be at least 1 second")
     values = [params["propeller_client_secret"], params["oidc_client_secret"]] + list((params["keys"] or {}).values())
     return [v for v in values if v]
 
@@ -187,16 +197,3 @@ def secret_writes(namespace, values, secrets):
         writes.append(SecretWrite(name, current, body, diff))
     return writes
 
-
-def external_secrets(namespace, store, prefix, placement_, wanted):
-    """ExternalSecret objects (external-secrets.io/v1beta1) that fill the Secrets from an external store."""
-    objects = {}
-    for key, _given, _generated in wanted:
-        name = placement_[key].object_name
-        obj = objects.setdefault(name, {
-            "apiVersion": "external-secrets.io/v1beta1", "kind": "ExternalSecret",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"secretStoreRef": {"name": store["name"], "kind": store.get("kind") or "SecretStore"},
-                     "target": {"name": name, "creationPolicy": "Merge"}, "data": []}})
-        obj["spec"]["data"].append({"secretKey": key, "remoteRef": {"key": "%s%s" % (prefix, name), "property": key}})
-    return [objects[n] for n in sorted(objects)]

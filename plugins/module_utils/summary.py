@@ -14,7 +14,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 NOT_SET = "not set"
-SECRET_KEY_STATES_UNCHANGED = ("kept", "valid")
+# "synced": mode external_secret, the value the operator synced (a rotation shows as the restart it needs)
+SECRET_KEY_STATES_UNCHANGED = ("kept", "valid", "synced")
 
 
 def skipped(result):

@@ -194,16 +194,6 @@ def test_unread_keys_follow_the_volumes_items():
     assert "flyte-admin-secrets/oidc_client_secret" in missing and "flyte-admin-secrets/cookie_hash_key" not in missing
 
 
-def test_external_secrets_one_per_secret():
-    placed = asec.placement(model())
-    found = asec.external_secrets("flyte", {"name": "vault"}, "flyte/", placed, asec.desired_keys(params()))
-    assert [o["metadata"]["name"] for o in found] == ["flyte-admin-secrets", "flyte-secret-auth"]
-    admin = found[0]["spec"]
-    assert admin["secretStoreRef"] == {"name": "vault", "kind": "SecretStore"}
-    assert {"secretKey": "cookie_hash_key", "remoteRef": {"key": "flyte/flyte-admin-secrets", "property": "cookie_hash_key"}} \
-        in admin["data"]
-
-
 def test_plans_do_not_change_their_inputs():
     current = valid_values()
     before = copy.deepcopy(current)

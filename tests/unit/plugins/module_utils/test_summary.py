@@ -179,3 +179,10 @@ def test_enforce_label():
     assert sm.enforce_label(True, "baseline", "latest") == "baseline:latest"
     assert sm.enforce_label(False, "restricted", "v1.34") == "not set"
 
+
+
+def test_values_synced_from_an_external_store_are_no_change():
+    synced = {"secret": "flyte-secret-auth", "key": "client_secret", "state": "synced", "store_key": "flyte/x:client_secret"}
+    pending = dict(synced, state="pending-sync")
+    assert sm.auth_changes({"changed_objects": []}, {"keys": [synced]}) == []
+    assert sm.auth_changes({"changed_objects": []}, {"keys": [pending]}) == [pending]

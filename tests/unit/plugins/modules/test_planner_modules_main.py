@@ -105,7 +105,8 @@ def test_auth_secrets_run_backs_up_with_versions_then_rerun_keeps_everything(tmp
     ({"keys": {"cookie_hash_keys": "x"}}, "keys"),
     ({"rotate": ["secret"]}, "rotate"),
     ({"keys": {"cookie_block_key": base64.b64encode(os.urandom(32)).decode()}}, "keys.cookie_block_key"),
-    ({"mode": "external_secret"}, "external_secret_store"),
+    ({"mode": "external_secret"}, "propeller_client_secret"),   # the values come from the store
+    ({"mode": "external_secret", "propeller_client_secret": None, "oidc_client_secret": None}, "external_secret_store"),
     ({"oidc_client_secret": None}, "oidc_client_secret"),   # not given and not in the Secret: refused by the plan
 ])
 def test_auth_secrets_bad_input_fails_naming_the_option_before_any_write(extra, option):
@@ -122,14 +123,10 @@ def test_auth_secrets_missing_oidc_secret_is_the_idp_registrations_in_check_mode
     assert not failed and {"secret": "flyte-admin-secrets", "key": "oidc_client_secret", "state": "from-idp"} in result["keys"]
 
 
-def test_auth_secrets_reference_and_external_secret_modes_write_nothing():
+def test_auth_secrets_reference_mode_writes_nothing():
     client = FakeClient()
     result, failed = run_module(flyte_auth_secrets, {"namespace": "flyte", "mode": "reference"}, client)
     assert failed and result["msg"].startswith("mode=reference: flyte-secret-auth/client_secret is missing")
-    result, failed = run_module(flyte_auth_secrets, {"namespace": "flyte", "mode": "external_secret",
-                                                     "external_secret_store": {"name": "vault"}}, client)
-    assert not failed and [o["metadata"]["name"] for o in result["external_secrets"]] == ["flyte-admin-secrets",
-                                                                                          "flyte-secret-auth"]
     assert client.writes() == []
 
 
