@@ -71,7 +71,9 @@ crds() {
   echo "$dir/deploy/crds/bundle.yaml"
 }
 
-need_kubeconfig() { [ -n "${KUBECONFIG:-}" ] && [ -f "$KUBECONFIG" ] || { echo "KUBECONFIG is not set to a file" >&2; exit 2; }; }
+need_kubeconfig() {
+  if [ -z "${KUBECONFIG:-}" ] || [ ! -f "$KUBECONFIG" ]; then echo "KUBECONFIG is not set to a file" >&2; exit 2; fi
+}
 
 case "${1:-}" in
   build) build ;;

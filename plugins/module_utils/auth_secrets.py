@@ -196,4 +196,3 @@ def secret_writes(namespace, values, secrets):
                 "after": "".join("%s: %s (changed)\n" % (k, masking.MASK) for k in sorted(keys))}
         writes.append(SecretWrite(name, current, body, diff))
     return writes
-

@@ -97,8 +97,8 @@ def spec_patch(current, want):
     if spec.get("refreshInterval") != want["spec"]["refreshInterval"]:
         patch["refreshInterval"] = want["spec"]["refreshInterval"]
     ref = spec.get("secretStoreRef") or {}
-    if (ref.get("name"), ref.get("kind") or "SecretStore") != (want["spec"]["secretStoreRef"]["name"],
-                                                                want["spec"]["secretStoreRef"]["kind"]):
+    wanted_ref = want["spec"]["secretStoreRef"]
+    if (ref.get("name"), ref.get("kind") or "SecretStore") != (wanted_ref["name"], wanted_ref["kind"]):
         patch["secretStoreRef"] = dict(want["spec"]["secretStoreRef"])
     have = sorted((_remote_ref(e) for e in spec.get("data") or []), key=lambda e: e["secretKey"])
     if have != sorted(want["spec"]["data"], key=lambda e: e["secretKey"]):
@@ -146,9 +146,9 @@ def sync_state(obj, before=None):
 def describe(obj, prefix=""):
     """``Secret/key <- store key:property`` of each entry of an ExternalSecret (for messages; no value)."""
     spec = obj.get("spec") or {}
-    return ", ".join("%s/%s <- %s:%s" % ((spec.get("target") or {}).get("name") or obj["metadata"]["name"],
-                                          e.get("secretKey"), (e.get("remoteRef") or {}).get("key"),
-                                          (e.get("remoteRef") or {}).get("property"))
+    target = (spec.get("target") or {}).get("name") or obj["metadata"]["name"]
+    return ", ".join("%s/%s <- %s:%s" % (target, e.get("secretKey"), (e.get("remoteRef") or {}).get("key"),
+                                         (e.get("remoteRef") or {}).get("property"))
                      for e in spec.get("data") or [])
 
 
@@ -183,8 +183,8 @@ def synced_failures(objects, values):
             key = entry["secretKey"]
             error = value_error(key, values.get(key))
             if error:
-                failures.append("%s/%s (store key %s, property %s) %s" % (name, key, entry["remoteRef"]["key"],
-                                                                         entry["remoteRef"]["property"], error))
+                remote = entry["remoteRef"]
+                failures.append("%s/%s (store key %s, property %s) %s" % (name, key, remote["key"], remote["property"], error))
     return failures
 
 

@@ -137,8 +137,8 @@ def _header(summary):
     if summary["error"]:
         lines.append("| FAILED | %s |" % _text(summary["error"]))
     if summary["owners"]:
-        lines.append("| managed by | %s |" % ", ".join("%s (%d objects)" % (tool, len(objects))
-                                                      for tool, objects in summary["owners"].items()))
+        owners = ", ".join("%s (%d objects)" % (tool, len(objects)) for tool, objects in summary["owners"].items())
+        lines.append("| managed by | %s |" % owners)
     return lines
 
 

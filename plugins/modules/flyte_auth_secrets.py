@@ -122,7 +122,7 @@ options:
     description:
       - With O(mode=external_secret), a SecretStore (or ClusterSecretStore) to create or update first.
       - C(vault) uses Vault's Kubernetes auth, C(aws) AWS Secrets Manager with IRSA (the ServiceAccount
-        O(secret_store.aws.service_account) gets the C(eks.amazonaws.com/role-arn) annotation and the store uses its
+        C(service_account) of O(secret_store.aws) gets the C(eks.amazonaws.com/role-arn) annotation and the store uses its
         token), C(kubernetes) the Secrets of another namespace or cluster.
     type: dict
     suboptions:
@@ -501,8 +501,8 @@ def external_mode(module, client, target, placement, wanted, masker, result):
                 raise es.ExternalSecretError("external_secret_store", "ExternalSecret %s (%s) does not sync: %s" % (
                     name, es.describe(objects[name]), message))
     else:
-        for name, (state, message) in _wait_synced(client, objects, before, ref,
-                                                    p["external_secret_timeout"]).items():
+        synced = _wait_synced(client, objects, before, ref, p["external_secret_timeout"])
+        for name, (state, message) in synced.items():
             entries[name].update(state=state, message=message)
     result["external_secrets"] = [entries[n] for n in names]
 

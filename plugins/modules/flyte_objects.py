@@ -68,9 +68,8 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 
 
 def main():
-    module = k8s_utils.new_module(argument_spec=args_common.spec(
-                                      args_common.BACKUP, definitions=dict(type="list", elements="dict", required=True)),
-                                  supports_check_mode=True)
+    spec = args_common.spec(args_common.BACKUP, definitions=dict(type="list", elements="dict", required=True))
+    module = k8s_utils.new_module(argument_spec=spec, supports_check_mode=True)
     result = dict(changed=False, objects=[])
     diffs = []
     for index, obj in enumerate(module.params["definitions"]):

@@ -174,7 +174,6 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import backup a
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import netpol
 from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt

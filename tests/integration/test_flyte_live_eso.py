@@ -389,8 +389,8 @@ def _wait_secret(live, name, key, value, timeout=60):
         if secret_value(live.kube, NS, name, key) == value:
             return
         time.sleep(1)
-    raise AssertionError("the operator did not sync %s/%s within %ss:\n%s" % (name, key, timeout,
-                                                                           live.operator.log()[-3000:]))
+    log = live.operator.log()[-3000:]
+    raise AssertionError("the operator did not sync %s/%s within %ss:\n%s" % (name, key, timeout, log))
 
 
 def test_rotation_in_the_store_restarts_the_consumers_once(live, audit):

@@ -205,4 +205,3 @@ def test_real_sync_creates_hardened_projects_and_task_pods_pass(installed, kube,
                   if dst != "task" and evaluator.allowed("task", dst, port, "UDP" if port == 53 else "TCP"))
     assert allowed == {("flyteadmin", 8088), ("flyteadmin", 8089), ("datacatalog", 8089), ("dns", 53), ("store", 443)}
     assert not evaluator.allowed("other-task", "task", 8080) and not evaluator.allowed("flyteadmin", "task", 8080)
-

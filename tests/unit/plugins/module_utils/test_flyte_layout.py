@@ -395,8 +395,9 @@ def test_auth_secrets_are_followed_by_mount_path(core_docs):
 
 
 @pytest.mark.parametrize("manifest,path,expected", [
-    (CORE, "/etc/flyte/clusterresource/templates", [("Deployment/flyteadmin", "sync-cluster-resources", "clusterresource-template"),
-                                                   ("Deployment/syncresources", "sync-cluster-resources", "clusterresource-template")]),
+    (CORE, "/etc/flyte/clusterresource/templates", [
+        ("Deployment/flyteadmin", "sync-cluster-resources", "clusterresource-template"),
+        ("Deployment/syncresources", "sync-cluster-resources", "clusterresource-template")]),
     (BINARY, "/etc/flyte/cluster-resource-templates", [("Deployment/" + BIN, "flyte", BIN + "-cluster-resource-templates")]),
 ])
 def test_cluster_resource_templates_are_found_by_their_mount(manifest, path, expected):

@@ -37,8 +37,8 @@ FULL = dict(
                   "compliant": True},
     pod_security_enforce="restricted:v1.34",
     rbac={"changed": True, "changed_roles": ["ClusterRole/flytepropeller"], "wildcard_findings": [{"a": 1}, {"b": 2}]},
-    config_hashes={"changed": False, "template_annotations": {"Deployment/flyteconsole": {"a": "b"},
-                                                             "Deployment/flyteadmin": {"a": "c"}}},
+    config_hashes={"changed": False,
+                   "template_annotations": {"Deployment/flyteconsole": {"a": "b"}, "Deployment/flyteadmin": {"a": "c"}}},
     rollout={"changed": True, "restarted": ["Deployment/flytepropeller"], "unchanged": ["Deployment/x"], "skipped": []},
 )
 
@@ -178,7 +178,6 @@ def test_rollout_lists_the_workloads_it_skipped():
 def test_enforce_label():
     assert sm.enforce_label(True, "baseline", "latest") == "baseline:latest"
     assert sm.enforce_label(False, "restricted", "v1.34") == "not set"
-
 
 
 def test_values_synced_from_an_external_store_are_no_change():
