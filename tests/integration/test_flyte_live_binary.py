@@ -104,6 +104,7 @@ def live_bin(cluster, kube, keycloak, tmp_path_factory):
     finally:
         pod.stop()
         pg.stop()
+        _delete_namespaces(kube, SEEDED, wait=False)   # cluster-wide: leave none to later modules
         shutil.rmtree(str(store), ignore_errors=True)
         # flyte start's propeller registers its pod webhook; kwok runs no webhook server, so take it away again.
         admission = client.AdmissionregistrationV1Api(kube)
@@ -114,7 +115,7 @@ def live_bin(cluster, kube, keycloak, tmp_path_factory):
 SEEDED = ["flytesnacks-%s" % d for d in ("development", "staging", "production")]
 
 
-def _delete_namespaces(kube, names):
+def _delete_namespaces(kube, names, wait=True):
     """Project namespaces an earlier module or run left (they are cluster-wide): gone before this run."""
     import time
     core = client.CoreV1Api(kube)
@@ -125,7 +126,7 @@ def _delete_namespaces(kube, names):
             if exc.status != 404:
                 raise
     deadline = time.monotonic() + 120
-    while set(names) & set(n.metadata.name for n in core.list_namespace().items):
+    while wait and set(names) & set(n.metadata.name for n in core.list_namespace().items):
         assert time.monotonic() < deadline, "project namespaces of an earlier run are not deleted"
         time.sleep(1)
 

@@ -95,7 +95,8 @@ def test_restore_undoes_every_write(cluster, kube, keycloak, tmp_path, layout):
         sorted(k for k in before if k.startswith("ClusterRole/"))
 
     since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    restored = run_playbook(RESTORE, cluster.kubeconfig, {"flytesec_run_id": run_id, "flytesec_namespace": namespace,
+    # no namespace filter: everything the run wrote goes back (project namespaces too, when any exist)
+    restored = run_playbook(RESTORE, cluster.kubeconfig, {"flytesec_run_id": run_id,
                                                           "flytesec_state_root": str(tmp_path / "state")})
     assert restored.rc == 0, restored.stdout[-4000:]
     result = restored.result("Restore every object")
