@@ -24,9 +24,9 @@ venv: ## create the cached virtualenv with the pinned tool chain
 test: deps flyte-build-bg unit sanity lint changelog-lint build install-check ee-check integration molecule ## everything CI runs
 	@echo "make test: all steps passed"
 
-flyte-build-bg: ## start the (cached) Flyte server build, then the policy CLIs and the External Secrets Operator, in the background; tests wait for them (flock)
+flyte-build-bg: ## start the (cached) builds in the background, in the order the tests need them: the local control plane, the Flyte servers, the External Secrets Operator, the policy CLIs; tests wait for them (flock)
 	@mkdir -p $(BUILD)
-	@nohup bash -c 'bash $(ROOT)/hack/flyte/build.sh; for c in kyverno gator; do bash $(ROOT)/hack/policy-clis.sh $$c; done; bash $(ROOT)/hack/external-secrets.sh build' \
+	@nohup bash -c 'bash $(ROOT)/hack/cluster/build.sh all; bash $(ROOT)/hack/flyte/build.sh; bash $(ROOT)/hack/external-secrets.sh build; for c in kyverno gator; do bash $(ROOT)/hack/policy-clis.sh $$c; done' \
 		> $(BUILD)/flyte-build.log 2>&1 < /dev/null &
 
 unit: ## unit tests (no cluster)

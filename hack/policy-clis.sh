@@ -20,7 +20,7 @@ case "${1:-}" in
     bin="$OUT/gator-$GATEKEEPER_VERSION"
     if [ ! -x "$bin" ]; then
       echo "[policy-clis] building gator $GATEKEEPER_VERSION" >&2
-      GOBIN="$OUT/gobin" go install "github.com/open-policy-agent/gatekeeper/v3/cmd/gator@v$GATEKEEPER_VERSION" >&2
+      GOBIN="$OUT/gobin" go install -trimpath -ldflags="-s -w" "github.com/open-policy-agent/gatekeeper/v3/cmd/gator@v$GATEKEEPER_VERSION" >&2
       mv "$OUT/gobin/gator" "$bin"
     fi ;;
   kyverno)
@@ -34,7 +34,7 @@ case "${1:-}" in
       rm -rf "$work"
       cp -r "$src" "$work"
       chmod -R u+w "$work"
-      (cd "$work" && go build -trimpath -o "$bin.tmp" ./cmd/cli/kubectl-kyverno >&2)
+      (cd "$work" && go build -trimpath -ldflags="-s -w" -o "$bin.tmp" ./cmd/cli/kubectl-kyverno >&2)
       mv "$bin.tmp" "$bin"
       rm -rf "$work"
     fi ;;

@@ -10,7 +10,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 export GOMODCACHE="${GOMODCACHE_OVERRIDE:-$FLYTESEC_CACHE/go/mod}"
 export GOCACHE="${GOCACHE_OVERRIDE:-$FLYTESEC_CACHE/go/build}"
-mkdir -p "$BIN" "$GOMODCACHE" "$GOCACHE"
+mkdir -p "$BIN" "$GOMODCACHE" "$GOCACHE" "$FLYTESEC_CACHE/run"
+# One build at a time: `make test` starts this in the background while up.sh may ask for it too.
+exec 8>"$FLYTESEC_CACHE/run/.cluster-build.lock"
+flock -w 3600 8 || { echo "timed out waiting for another cluster build" >&2; exit 1; }
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
@@ -69,7 +72,7 @@ build_etcd() {
 build_kwok() {
   [ -x "$BIN/kwok" ] && [ -d "$BIN/../kwok-stages" ] && return 0
   log "kwok v$KWOK_VERSION"
-  GOBIN="$BIN" go install "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  GOBIN="$BIN" go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
   rm -rf "$BIN/../kwok-stages"
   cp -r "$GOMODCACHE/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage" "$BIN/../kwok-stages"
   chmod -R u+w "$BIN/../kwok-stages"

@@ -65,10 +65,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs the real local Kubernetes cluster (hack/cluster/up.sh)")
 
 
+# Modules that need a binary `make test` builds in the background (Flyte servers, the External Secrets Operator,
+# the policy CLIs) run last, in the order the background chain builds them, so that on a cold machine the other
+# modules run while those builds finish instead of waiting on their locks.
+LATE = ("test_projects.py", "test_flyte_live.py", "test_flyte_live_binary.py", "test_flyte_live_external.py",
+        "test_flyte_live_eso.py", "test_guardrails.py")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.integration)
+    late = dict((name, i + 1) for i, name in enumerate(LATE))
+    items.sort(key=lambda item: late.get(Path(str(item.path)).name, 0))   # stable: the rest keep their order
 
 
 def _bin_dir():
