@@ -123,6 +123,8 @@ SETTINGS = {
         FLYTE_CORE: (("admin_config", "domain.yaml", ("domains",), "yaml"),),
         FLYTE_BINARY: (("config", INLINE_KEY, ("domains",), "yaml"),),
     },
+    # flyte-binary's flyte.admin section (seedProjects); flyte-core seeds through flyteadmin's init container
+    "seed_projects": {FLYTE_CORE: (), FLYTE_BINARY: (("config", INLINE_KEY, ("flyte", "admin"), "yaml"),)},
     "static_client_secret": {
         FLYTE_CORE: (("admin_config", "server.yaml", _STATIC_CLIENT_SECRET, "base64-bcrypt"),),
         FLYTE_BINARY: (("config_secret", AUTH_SECRETS_KEY, _STATIC_CLIENT_SECRET, "base64-bcrypt"),),

@@ -100,7 +100,9 @@ options:
   discover_project_namespaces:
     description:
       - Find existing project namespaces by flyteadmin's namespace mapping (C(namespace_mapping.template)) and its
-        configured domains.
+        configured domains. A matching namespace counts only when its project is seeded by the installation or it
+        holds an object only the cluster resource sync puts there (upstream's ResourceQuota C(project-quota)); the
+        others are listed in RV(discovery_skipped), never guessed.
     type: bool
     default: true
   template_configmap:
@@ -150,6 +152,13 @@ project_namespaces:
   returned: always
   type: list
   elements: dict
+discovery_skipped:
+  description:
+    - Namespaces whose names the namespace mapping matches but that show no sign of being Flyte projects (the project
+      is not seeded and no object of the sync is there); left alone. Name them in O(project_namespaces) to harden them.
+  returned: always
+  type: list
+  elements: str
 enforce_blocked:
   description: Existing project namespaces left at warn/audit, with the API server's warnings about their running pods.
   returned: always
@@ -227,19 +236,70 @@ def mapping_regex(template, domains):
     return re.compile("^%s$" % text)
 
 
-def find_namespaces(all_namespaces, p, model, config_objects):
-    """``{name: (project, domain)}`` of the existing project namespaces to harden, from one LIST of Namespaces."""
-    found = {}
+def seeded_projects(target, model, config_objects):
+    """Projects the installation seeds: flyteadmin's ``seed-projects`` init container (flyte-core), or
+    ``flyte.admin.seedProjects`` / ``seedProjectsWithDetails`` (flyte-binary)."""
+    found = set()
+    for deployment in target.workloads:
+        spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in spec.get("initContainers") or []:
+            words = list(container.get("command") or []) + list(container.get("args") or [])
+            if "seed-projects" in words:
+                found.update(w for w in words[words.index("seed-projects") + 1:] if not w.startswith("-"))
+    try:
+        admin = model.effective("seed_projects", config_objects, defaults=False) or {}
+    except fl.LayoutError:
+        admin = {}
+    found.update(admin.get("seedProjects") or [])
+    found.update(d.get("name") for d in admin.get("seedProjectsWithDetails") or [] if isinstance(d, dict) and d.get("name"))
+    return found
+
+
+def evidence(client, templates):
+    """Namespaces holding an object that only the cluster resource sync puts there: one of upstream's template
+    objects other than the Namespace and the default ServiceAccount (flyte-core's ResourceQuota ``project-quota``),
+    or one this collection added (its label). One LIST per kind."""
+    wanted = {}
+    for obj in templates:
+        kind, name = obj.get("kind"), (obj.get("metadata") or {}).get("name")
+        if kind in ("Namespace",) or (kind == "ServiceAccount" and name == "default") or not obj.get("apiVersion"):
+            continue
+        if ((obj.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/managed-by") == "flytesec.hardening":
+            continue
+        wanted.setdefault((obj["apiVersion"], kind), set()).add(name)
+    found = set()
+    for (api_version, kind), names in sorted(wanted.items()):
+        try:
+            items = client.list(api_version, kind)
+        except k8s_utils.FlyteK8sError:
+            continue
+        found.update(i["metadata"].get("namespace") for i in items if i["metadata"]["name"] in names)
+    for item in client.list("v1", "LimitRange", label_selector="app.kubernetes.io/managed-by=flytesec.hardening"):
+        found.add(item["metadata"].get("namespace"))
+    return found
+
+
+def find_namespaces(all_namespaces, p, model, config_objects, proof=None):
+    """``({name: (project, domain)}, [skipped names])`` of the existing project namespaces to harden, from one LIST of
+    Namespaces. A namespace the namespace mapping matches counts only with ``proof``: its project is seeded, or it holds
+    an object only the sync (or an earlier run) puts there; others are skipped, never guessed (a ``monitoring-production``
+    is not a Flyte project). Namespaces given by name or selector are taken as given."""
+    found, skipped = {}, []
     by_name = dict((ns["metadata"]["name"], ns) for ns in all_namespaces)
+    seeded, holders = proof or (set(), set())
     if p["discover_project_namespaces"]:
         template = (model.effective("namespace_mapping", config_objects) or {}).get("template") or "{{ project }}-{{ domain }}"
         domains = [d.get("name") or d.get("id") for d in model.effective("domains", config_objects) or [] if isinstance(d, dict)]
         if "{{ project }}" in template and domains:
             pattern = mapping_regex(template, domains)
-            for name in by_name:
+            for name in sorted(by_name):
                 match = pattern.match(name)
-                if match:
+                if not match:
+                    continue
+                if match.group("project") in seeded or name in holders:
                     found[name] = (match.group("project"), match.group("domain"))
+                else:
+                    skipped.append(name)
     for name in p["project_namespaces"]:
         if name not in by_name:
             raise flyte_config.FlyteConfigError("project_namespaces: namespace %s does not exist" % name)
@@ -248,7 +308,8 @@ def find_namespaces(all_namespaces, p, model, config_objects):
         for name in sorted(selected(all_namespaces, p["project_namespace_selector"])):
             found.setdefault(name, (name, ""))
     found.pop(p["namespace"], None)
-    return dict((k, v) for k, v in found.items() if not k.startswith("kube-"))
+    found = dict((k, v) for k, v in found.items() if not k.startswith("kube-"))
+    return found, [n for n in skipped if n not in found and n != p["namespace"]]
 
 
 def selected(all_namespaces, selector):
@@ -314,7 +375,7 @@ def main():
     module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
     result = dict(changed=False, template_configmap={}, templates_changed=[], template_enforce=None, project_namespaces=[],
-                  enforce_blocked={}, restart_required=[], backups=[])
+                  enforce_blocked={}, discovery_skipped=[], restart_required=[], backups=[])
     bad = validate(p)
     if bad:
         module.fail_json(msg=bad, **result)
@@ -340,7 +401,11 @@ def main():
         readers = sorted(set(w for w, _c, n in mounts if n == cm_name))
         result["template_configmap"] = dict(name=cm_name, mounted_by=readers)
         all_namespaces = client.list("v1", "Namespace")
-        namespaces = find_namespaces(all_namespaces, p, model, config_objects)
+        upstream = [pt.check(k, v) for k, v in sorted((configmap.get("data") or {}).items())
+                    if k.endswith(".yaml") and not k.startswith(pt.PREFIX)]
+        proof = (seeded_projects(target, model, config_objects), evidence(client, upstream)) \
+            if p["discover_project_namespaces"] else None
+        namespaces, result["discovery_skipped"] = find_namespaces(all_namespaces, p, model, config_objects, proof)
         ns_objects = dict((ns["metadata"]["name"], ns) for ns in all_namespaces)
 
         # 2. ask the API server whether enforcing would reject running pods in the project namespaces that do not

@@ -142,6 +142,7 @@ CORE_LOCATIONS = {
     "cluster_resources": ("ConfigMap", "flyte-admin-base-config", "cluster_resources.yaml", ("cluster_resources",)),
     "namespace_mapping": ("ConfigMap", "flyte-admin-base-config", "namespace_config.yaml", ("namespace_mapping",)),
     "domains": ("ConfigMap", "flyte-admin-base-config", "domain.yaml", ("domains",)),
+    "seed_projects": None,
 }
 
 BINARY_LOCATIONS = {
@@ -161,6 +162,7 @@ BINARY_LOCATIONS = {
     "cluster_resources": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("cluster_resources",)),
     "namespace_mapping": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("namespace_mapping",)),
     "domains": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("domains",)),
+    "seed_projects": ("ConfigMap", BIN + "-config", "100-inline-config.yaml", ("flyte", "admin")),
 }
 
 

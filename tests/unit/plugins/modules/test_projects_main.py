@@ -15,9 +15,11 @@ from fake_client import FakeClient, run_module
 
 def _client():
     client = FakeClient()
-    for name in ("flytesnacks-development", "flytesnacks-production", "unrelated"):
+    for name in ("flytesnacks-development", "flytesnacks-production", "unrelated", "monitoring-production", "newproj-staging"):
         client.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
         client.add({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": name}})
+    # a project created through flyteadmin's API (not seeded): its namespace holds the sync's ResourceQuota
+    client.add({"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "project-quota", "namespace": "newproj-staging"}})
     client.dry_run_warnings = {("Namespace", "flytesnacks-production"): [
         'existing pods in namespace "flytesnacks-production" violate the new PodSecurity enforce level "restricted:latest"']}
     return client
@@ -32,7 +34,11 @@ def test_templates_propeller_and_existing_namespaces(tmp_path):
     # one namespace would reject running pods: enforce is held back there and in the template
     assert list(result["enforce_blocked"]) == ["flytesnacks-production"] and result["template_enforce"] is None
     names = [e["name"] for e in result["project_namespaces"]]
-    assert names == ["flytesnacks-development", "flytesnacks-production"]
+    assert names == ["flytesnacks-development", "flytesnacks-production", "newproj-staging"]
+    # the mapping matches monitoring-production, but nothing says it is a Flyte project: left alone
+    assert result["discovery_skipped"] == ["monitoring-production"]
+    assert "pod-security.kubernetes.io/warn" not in (client.store[("Namespace", None, "monitoring-production")]["metadata"]
+                                                     .get("labels") or {})
     dev = client.store[("Namespace", None, "flytesnacks-development")]["metadata"]["labels"]
     prod = client.store[("Namespace", None, "flytesnacks-production")]["metadata"]["labels"]
     assert dev["pod-security.kubernetes.io/enforce"] == "restricted" and "pod-security.kubernetes.io/enforce" not in prod
