@@ -136,7 +136,8 @@ def _strip_namespace(policy):
 
 def pod_template(name=POD_TEMPLATE_NAME, namespace="{{ namespace }}"):
     """The PodTemplate flytepropeller merges under every task pod (``default-pod-template-name``)."""
-    container = {"name": "default", "image": "docker.io/library/busybox", "securityContext": dict(CONTAINER_SECURITY_CONTEXT)}
+    # image: required by the PodTemplate schema; flytepropeller puts the task's own image over it
+    container = {"name": "default", "image": "flyte-task-default", "securityContext": dict(CONTAINER_SECURITY_CONTEXT)}
     init = dict(container, name="default-init")
     return {"apiVersion": "v1", "kind": "PodTemplate",
             "metadata": {"name": name, "namespace": namespace, "labels": dict(MANAGED)},

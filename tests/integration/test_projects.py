@@ -14,7 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +24,7 @@ import yaml
 
 from conftest import install_flyte, wait_for
 from k8s_audit import summary
-from flyte_live import ADMIN_OVERRIDES, build_flyte, livepod, request, secret_value, wait_http
+from flyte_live import ADMIN_GRPC, ADMIN_OVERRIDES, build_flyte, flytekit_python, free_port, livepod, request, secret_value, wait_http
 from netpol_eval import PolicyEvaluator
 from playbook import run_playbook
 
@@ -43,6 +45,34 @@ TASK = "Harden the cluster resource templates"
 SEEDED = ["%s-%s" % (p, d) for p in ("flytesnacks", "flytetester", "flyteexamples") for d in ("development", "staging", "production")]
 NEW_PROJECT = "flytesecnew"
 PSA = "pod-security.kubernetes.io/"
+# A user's workflow module, registered (not fast: no code upload) and launched through flyteadmin with flytekit.
+WORKFLOW_MODULE = """
+from flytekit import task, workflow
+
+
+@task
+def hello() -> int:
+    return 1
+
+
+@workflow
+def wf() -> int:
+    return hello()
+"""
+LAUNCH = r"""
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import flytesec_wf
+from flytekit.configuration import Config, ImageConfig, PlatformConfig, SerializationSettings
+from flytekit.remote import FlyteRemote
+remote = FlyteRemote(Config(platform=PlatformConfig(endpoint=sys.argv[1], insecure=True)),
+                     default_project="flytesnacks", default_domain="development")
+settings = SerializationSettings(image_config=ImageConfig.auto(img_name="task-image:1"), project="flytesnacks",
+                                 domain="development", version="v1")
+registered = remote.register_workflow(flytesec_wf.wf, serialization_settings=settings, version="v1")
+execution = remote.execute(registered, inputs={}, wait=False)
+print(json.dumps({"execution": execution.id.name}))
+"""
 
 
 def _delete_namespaces(kube, names):
@@ -148,7 +178,7 @@ def test_real_sync_creates_hardened_projects_and_task_pods_pass(installed, kube,
     bin_dir = build_flyte()
     core = client.CoreV1Api(kube)
     pg = livepod.Postgres().start()
-    admin = None
+    admin = propeller = None
     store = Path("/nonexistent")
     try:
         db = yaml.safe_load(core.read_namespaced_config_map("flyte-admin-base-config", NS).data["db.yaml"])["database"]
@@ -176,7 +206,37 @@ def test_real_sync_creates_hardened_projects_and_task_pods_pass(installed, kube,
         proc = admin.run("sync-cluster-resources")
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         _assert_hardened(kube, "%s-development" % NEW_PROJECT)
+
+        # a workflow registered and launched with flytekit; the real flytepropeller creates its task pod
+        propeller = livepod.LivePod(kube, NS, "flytepropeller", tmp_path / "propeller", bin_dir, overrides={
+            "admin.endpoint": "dns:///127.0.0.1:%d" % ADMIN_GRPC, "propeller.prof-port": str(free_port()),
+            "propeller.leader-election.lock-config-map.namespace": NS,
+            "storage.type": "stow", "storage.container": "flyte-live",
+            "storage.stow": {"kind": "local", "config": {"path": str(store)}}})
+        running = propeller.start("flytepropeller")
+        (tmp_path / "wf").mkdir()
+        (tmp_path / "wf" / "flytesec_wf.py").write_text(WORKFLOW_MODULE)
+        launched = subprocess.run([flytekit_python(), "-c", LAUNCH, "127.0.0.1:%d" % ADMIN_GRPC, str(tmp_path / "wf")],
+                                  capture_output=True, text=True, timeout=300, check=False,
+                                  env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        assert launched.returncode == 0, (launched.stdout + launched.stderr)[-4000:]
+        execution = json.loads(launched.stdout.strip().splitlines()[-1])["execution"]
+        deadline = time.monotonic() + 120
+        pods = []
+        while time.monotonic() < deadline and not pods and running.poll() is None:
+            pods = core.list_namespaced_pod("flytesnacks-development", label_selector="execution-id=%s" % execution).items
+            time.sleep(1)
+        assert pods, "flytepropeller made no task pod:\n%s" % propeller.log(running)[-4000:]
+        task_pod = pods[0]
+        assert task_pod.spec.security_context.run_as_non_root is True
+        assert task_pod.spec.security_context.seccomp_profile.type == "RuntimeDefault"
+        for container in task_pod.spec.containers:
+            assert container.security_context.allow_privilege_escalation is False, container.name
+            assert container.security_context.capabilities.drop == ["ALL"], container.name
+        assert task_pod.spec.automount_service_account_token is not True
     finally:
+        if propeller is not None:
+            propeller.stop()
         if admin is not None:
             admin.stop()
         pg.stop()
