@@ -229,7 +229,7 @@ summary:
         rollout:
           description:
             - C(with_securitycontext), the workloads that rolled out once with their securityContext change;
-              C(restarted); C(unchanged); C(skipped), the workloads not restarted, with the reason.
+              C(restarted); C(unchanged); C(not_restarted), the workloads left alone, with the reason.
           type: dict
           returned: always
   sample:
@@ -253,7 +253,7 @@ summary:
              restart_required: [Deployment/flyteadmin]}
       pod_security: {ran: true, changed: [], compliant: true, enforce: "restricted:v1.34"}
       rbac: {ran: false, changed: [], wildcard_findings: 0}
-      rollout: {with_securitycontext: [], restarted: [Deployment/flyteadmin], unchanged: [], skipped: []}
+      rollout: {with_securitycontext: [], restarted: [Deployment/flyteadmin], unchanged: [], not_restarted: []}
 markdown:
   description: The summary as Markdown.
   returned: always
