@@ -15,7 +15,7 @@ description:
   - Reads the backup records the modules of this collection wrote under C(<backup_dir>/<run_id>/) (or, with
     O(backup_dir=k8s:NAMESPACE), in the Secrets of NAMESPACE labelled C(hardening.flytesec.io/backup-run=<run_id>))
     before they changed an object, and puts each object back to its first record of that run (its state before the
-    run). In-cluster backups need no file of the run: a restore job with a fresh home directory works.
+    run). In-cluster backups need no file of the run; a restore job with a fresh home directory works.
   - ConfigMaps, Secrets and workloads are restored with a JSON merge patch of their data, spec, labels and annotations,
     so the restored fields equal the backup byte for byte; an object the run deleted is created again.
   - An object the run created (recorded as absent before it) is deleted; the run's Lease too, unless another run
@@ -35,7 +35,7 @@ attributes:
 options:
   backup_dir:
     description:
-      - Where the run wrote its backups (the C(backups) the summary of harden-flyte.yml prints): a directory, or
+      - Where the run wrote its backups (the C(backups) the summary of harden-flyte.yml prints), a directory, or
         C(k8s:NAMESPACE) for the Secrets the run kept in NAMESPACE of this cluster.
       - The backup Secrets themselves are left in place (they are the record of the run; flyte_lock's
         C(backup_retention) prunes them).

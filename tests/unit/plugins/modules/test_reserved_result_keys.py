@@ -38,6 +38,13 @@ def test_return_documents_no_reserved_key(name):
 
 
 @pytest.mark.parametrize("name", MODULES)
+def test_documentation_parses(name):
+    module = importlib.import_module("ansible_collections.flytesec.hardening.plugins.modules.%s" % name)
+    assert yaml.safe_load(module.DOCUMENTATION)["module"] == name
+    assert isinstance(yaml.safe_load(module.EXAMPLES), list)
+
+
+@pytest.mark.parametrize("name", MODULES)
 def test_facts_are_the_collections_own(name):
     facts = (_returns(name).get("ansible_facts") or {}).get("contains") or {}
     assert all(key.startswith("flytesec_") for key in facts), sorted(facts)
