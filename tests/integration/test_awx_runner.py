@@ -242,6 +242,7 @@ def test_awx_jobs_with_runner(cluster, kube, audit, tmp_path):
         used = {"auth_propeller_client_secret": "propeller-%s" % uuid.uuid4().hex,
                 "auth_oidc_client_secret": "oidc-%s" % uuid.uuid4().hex}
         template = {"flytesec_namespace": NS, "flytesec_state_store": "cluster", "flytesec_backup_retention": 5,
+                    "flytesec_check_access": True,
                     "cors_admin_url": PUBLIC, "cors_console_origins": ["https://flyte.example.test"],
                     "auth_public_url": PUBLIC, "auth_server": "internal",
                     "auth_oidc": {"base_url": "https://idp.example.test/realms/flyte", "client_id": "flyteadmin"}}
@@ -293,6 +294,18 @@ def test_awx_jobs_with_runner(cluster, kube, audit, tmp_path):
         refused = [e for e in audit.events(user=SA_USER) if (e.get("responseStatus") or {}).get("code") == 403]
         assert refused == [], [(e["verb"], e.get("objectRef")) for e in refused[:5]]
         assert audit.events(user=SA_USER, writes=True)
+
+        # One rule fewer: the preflight names the missing permission (SelfSubjectAccessReview) and nothing is written
+        role = yaml.safe_load((ROOT / "awx" / "rbac" / "role.yml").read_text())
+        role["rules"] = [r for r in role["rules"] if "leases" not in r["resources"]]
+        cluster.kubectl("-n", NS, "apply", "-f", "-", input=yaml.safe_dump(role))
+        start = audit.mark()
+        denied = jobs.run("harden-denied", "harden-flyte.yml", template)
+        assert denied.rc != 0 and denied.status == "failed"
+        assert "cannot update leases.coordination.k8s.io in namespace %s" % NS in denied.stdout, denied.stdout[-3000:]
+        assert "cannot create leases.coordination.k8s.io" in denied.stdout and "SelfSubjectAccessReview" in denied.stdout
+        writes = audit.events(since=start, user=SA_USER, writes=True, dry_run=False)
+        assert writes == [], [(e["verb"], e.get("objectRef")) for e in writes]
 
         # No secret in the artifacts, but the token in runner's own command files
         secrets = (secrets_before | secrets_hardened | set(used.values()) | set([token])) - set([""])
