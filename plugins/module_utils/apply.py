@@ -14,7 +14,8 @@
   new resourceVersion (up to ``CONFLICT_RETRIES`` times); when anyone changed the content, it fails;
 * records what it wrote (``changed``), for the module's result.
 
-In check mode the client sends server-side dry runs and no backup file is written.
+``backup_dir`` is a location (module_utils/backup_store.py): a directory, or ``k8s:<namespace>`` for Secrets in the
+cluster. In check mode the client sends server-side dry runs and no backup record is kept.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,6 +23,7 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 
 PRECONDITION_PATCH_TYPES = ("merge", "strategic")
@@ -47,19 +49,25 @@ def content(obj):
 
 
 class Writer:
-    """Backup, precondition, write. ``check_mode``: dry runs only, no backup files."""
+    """Backup, precondition, write. ``check_mode``: dry runs only, no backup records."""
 
     def __init__(self, client, check_mode=False, backup_dir=None, run_id=None):
         self.client = client
         self.check_mode = check_mode
         self.backup_dir = backup_dir
+        try:
+            self.store, self.store_error = backup_store.open_store(backup_dir, client), None
+        except bk.BackupError as exc:   # a bad location fails the first write, before anything is written
+            self.store, self.store_error = None, exc
         self.run_id = run_id or bk.new_run_id()
         self.backups = []
         self.changed = []
 
     def _keep(self, record):
-        if self.backup_dir and not self.check_mode:
-            self.backups.append(bk.write_record(self.backup_dir, record))
+        if self.store_error is not None and not self.check_mode:
+            raise self.store_error
+        if self.store is not None and not self.check_mode:
+            self.backups.append(self.store.write(record))
 
     def create(self, body):
         """Create ``body`` (a full object with apiVersion, kind, metadata.name), recording that it did not exist."""

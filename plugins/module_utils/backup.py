@@ -150,6 +150,11 @@ def record_name(record):
     return "%s_%s_%s.json" % (_safe(record.get("namespace") or "cluster"), _safe(record["kind"]), _safe(record["name"]))
 
 
+def run_dir(backup_dir, run_id):
+    """The folder of the records of ``run_id`` under ``backup_dir``."""
+    return os.path.join(backup_dir, _safe(run_id))
+
+
 def record_path(backup_dir, record):
     """Where ``write_record`` puts a record: ``<backup_dir>/<run_id>/<namespace>_<Kind>_<name>.json``."""
     return os.path.join(backup_dir, _safe(record["run_id"]), record_name(record))

@@ -200,6 +200,29 @@ class FlyteK8sClient(object):
         return self._write("replace", api_version, kind, name, namespace, lambda: self.client.replace(
             resource, body, name=name, namespace=namespace, serialize=False))
 
+    def can(self, verb, resource, group="", namespace=None):
+        """Ask the API server (SelfSubjectAccessReview) whether this client may ``verb`` ``resource``; ``(allowed, reason)``.
+
+        Always a server-side dry run: nothing is stored (a review never is) and no write shows in the audit log."""
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": dict((k, v) for k, v in (("verb", verb), ("resource", resource),
+                                                                        ("group", group), ("namespace", namespace)) if v)}}
+        review = self.resource("authorization.k8s.io/v1", "SelfSubjectAccessReview")
+        before = getattr(self.client, "dry_run", False)
+        self.client.dry_run = True
+        try:
+            response = self.client.create(review, body, serialize=False)
+        except DynamicApiError as exc:
+            raise FlyteK8sError("SelfSubjectAccessReview failed: %s" % _api_error_message(exc),
+                                getattr(exc, "status", None), getattr(exc, "reason", None))
+        finally:
+            self.client.dry_run = before
+        data = getattr(response, "data", b"")
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
+        status = (json.loads(data) if data else {}).get("status") or {}
+        return bool(status.get("allowed")), status.get("reason") or ""
+
     def delete(self, api_version, kind, name, namespace=None):
         """Delete an object; a dry run in check mode. Returns ``None`` if it was already gone."""
         resource = self.resource(api_version, kind)

@@ -14,6 +14,7 @@ import collections
 import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
 from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
@@ -79,7 +80,7 @@ def rollback(client, namespace, started, backup_dir=None, run_id=None):
     if backup_dir:
         consumed = consumed_inputs(started)
         try:
-            records = bk.latest_per_object(bk.load_records(backup_dir, namespace=namespace, run_id=run_id))
+            records = bk.latest_per_object(backup_store.load_records(backup_dir, client, namespace=namespace, run_id=run_id))
         except bk.BackupError as exc:
             errors.append("rollback failed: %s" % exc)
             records = []

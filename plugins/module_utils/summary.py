@@ -21,7 +21,8 @@ SECRET_KEY_STATES_UNCHANGED = ("kept", "valid", "synced")
 def skipped(result):
     """Whether a registered result is the one of a skipped task (``skipped: true``).
 
-    flyte_rollout returns a *list* named ``skipped`` (the paused workloads): that is a result, not a skipped task.
+    Only ``skipped: true`` counts: a list of that name is not a skipped task (no module of this collection returns
+    one; flyte_rollout's paused workloads are ``not_restarted``).
     """
     return isinstance(result, dict) and result.get("skipped") is True
 
@@ -110,7 +111,7 @@ def build(cluster, run_id, namespace, backups, check_mode=False, error=None, pla
                 "with_securitycontext": sorted(_get(config_hashes, "template_annotations") or {}),
                 "restarted": _list(rollout, "restarted"),
                 "unchanged": _list(rollout, "unchanged"),
-                "skipped": [] if not ran(rollout) else _list(rollout, "skipped"),
+                "not_restarted": [] if not ran(rollout) else _list(rollout, "not_restarted"),
             },
         },
     }
@@ -205,7 +206,7 @@ def _rollout(area):
     lines += ["- restarted `%s`" % _text(name) for name in area["restarted"]]
     if not area["restarted"] and not area["with_securitycontext"]:
         lines.append("No workload restarted.")
-    lines += ["- skipped `%s`: %s" % (_text(item.get("workload")), _text(item.get("reason"))) for item in area["skipped"]]
+    lines += ["- not restarted `%s`: %s" % (_text(item.get("workload")), _text(item.get("reason"))) for item in area["not_restarted"]]
     return lines
 
 

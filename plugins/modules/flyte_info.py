@@ -17,6 +17,8 @@ description:
     field managers), so a run can warn that a later C(helm upgrade) or GitOps sync would revert live changes.
   - Read-only. Fails with a clear message when the cluster is unreachable, the namespace is missing or no Flyte is
     installed there.
+  - With O(access_rules), first asks the API server (SelfSubjectAccessReview, sent as a dry run) for every permission
+    the rules grant, and fails naming each one the run's identity lacks, before any other request.
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
@@ -26,6 +28,15 @@ attributes:
     support: full
   diff_mode:
     support: none
+options:
+  access_rules:
+    description:
+      - RBAC rules the run needs (C(apiGroups), C(resources), C(verbs)), each with the C(namespace) it applies in (none
+        for a cluster-wide rule), as C(awx/rbac/role.yml) and C(awx/rbac/clusterrole.yml) ship them. Every permission
+        they grant is asked with a SelfSubjectAccessReview; a missing one fails the module with its verb, resource and
+        namespace.
+    type: list
+    elements: dict
 """
 
 EXAMPLES = r"""
@@ -34,12 +45,27 @@ EXAMPLES = r"""
     namespace: flyte
   register: flyte
 
+- name: Preflight that also proves the job's identity has every right it needs
+  flytesec.hardening.flyte_info:
+    namespace: flyte
+    access_rules: "{{ (lookup('ansible.builtin.file', 'awx/rbac/role.yml') | from_yaml).rules | map('combine', {'namespace': 'flyte'}) }}"
+
 - name: Say who else manages Flyte
   ansible.builtin.debug:
     msg: "{{ flyte.owners }}"
 """
 
 RETURN = r"""
+access_checked:
+  description: How many permissions O(access_rules) granted and the API server confirmed.
+  returned: always
+  type: int
+access_denied:
+  description: The permissions of O(access_rules) the API server refused, as C(verb resource.group in namespace NS).
+  returned: when a permission is missing (the module fails)
+  type: list
+  elements: str
+  sample: [update leases.coordination.k8s.io in namespace flyte]
 kubernetes_version:
   description: C(gitVersion) of the API server.
   returned: always
@@ -81,6 +107,7 @@ field_managers:
   elements: str
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import access
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
@@ -88,9 +115,22 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import ownershi
 
 
 def main():
-    module = k8s_utils.new_module(argument_spec=args_common.spec(args_common.TARGET), supports_check_mode=True)
+    module = k8s_utils.new_module(argument_spec=args_common.spec(args_common.TARGET,
+                                                                 access_rules=dict(type="list", elements="dict")),
+                                  supports_check_mode=True)
     p = module.params
+    try:
+        needed = access.expand(p["access_rules"])
+    except access.AccessError as exc:
+        module.fail_json(msg=str(exc))
     client = k8s_utils.connect(module)
+    try:
+        refused = access.missing(client, needed)
+    except k8s_utils.FlyteK8sError as exc:
+        module.fail_json(msg="preflight: %s" % exc)
+    if refused:
+        module.fail_json(msg=access.message(refused, len(needed)),
+                         access_denied=[access.describe(item) for item, _reason in refused])
     try:
         version = (client.client.client.version or {}).get("kubernetes") or {}
     except Exception:  # pylint: disable=broad-except  # the version is informative only
@@ -119,6 +159,7 @@ def main():
         planes.append("data_plane")
     module.exit_json(
         changed=False,
+        access_checked=len(needed),
         kubernetes_version=version.get("gitVersion"),
         layout=model.layout,
         release=model.release,

@@ -49,9 +49,16 @@ options:
     required: true
   backup_dir:
     description:
-      - Directory for the run's backups. Taking the lock records the Lease as it was (or that it did not exist), so
-        P(flytesec.hardening.flyte_restore#module) puts it back or deletes it.
+      - Where the run's backups go, a directory or C(k8s:NAMESPACE) (Secrets in the cluster; see
+        P(flytesec.hardening.flyte_restore#module)). Taking the lock records the Lease as it was (or that it did not
+        exist), so P(flytesec.hardening.flyte_restore#module) puts it back or deletes it.
     type: path
+  backup_retention:
+    description:
+      - With O(state=released) and O(backup_dir), delete the backups of every run but the O(backup_retention) newest
+        (this run's are always kept), while the lock is still held. C(0) keeps every run's backups.
+    type: int
+    default: 0
   lease_duration:
     description: Seconds after the last take or renewal when the Lease counts as abandoned.
     type: int
@@ -93,11 +100,17 @@ waited:
   description: Seconds spent waiting for another run.
   returned: always
   type: float
+pruned_runs:
+  description: Runs whose backups O(backup_retention) deleted (or, in check mode, would delete).
+  returned: always
+  type: list
+  elements: str
 """
 
 import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import lease as lk
 
@@ -113,6 +126,7 @@ def main():
             wait_timeout=dict(type="int", default=600),
             wait_sleep=dict(type="int", default=5),
             backup_dir=dict(type="path"),
+            backup_retention=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -121,15 +135,23 @@ def main():
         module.fail_json(msg="lease_duration: must be at least 10 seconds, got %s" % p["lease_duration"])
     if p["wait_timeout"] < 0 or p["wait_sleep"] < 1:
         module.fail_json(msg="wait_timeout must be >= 0 and wait_sleep >= 1")
+    if p["backup_retention"] < 0:
+        module.fail_json(msg="backup_retention: must be >= 0 (0 keeps every run), got %s" % p["backup_retention"])
     client = k8s_utils.connect(module)
     ns, name, identity = p["namespace"], p["name"], p["run_id"]
-    result = dict(changed=False, holder=None, previous_holder=None, waited=0.0)
+    result = dict(changed=False, holder=None, previous_holder=None, waited=0.0, pruned_runs=[])
     started = time.time()
     try:
+        store = backup_store.open_store(p["backup_dir"], client)
         if client.get("v1", "Namespace", ns) is None:
             module.fail_json(msg="namespace: %s does not exist" % ns, **result)
         if p["state"] == "released":
             current = client.get(lk.API_VERSION, "Lease", name, ns)
+            if store is not None and p["backup_retention"]:
+                if module.check_mode:
+                    result["pruned_runs"] = backup_store.to_prune(store.runs(), p["backup_retention"], identity)
+                else:
+                    result["pruned_runs"] = store.prune(p["backup_retention"], current=identity)
             if lk.state(current, identity) == "ours" and not module.check_mode:
                 client.replace(lk.API_VERSION, "Lease", lk.release_body(current), ns)
                 current = None
@@ -146,9 +168,9 @@ def main():
                     break
                 body = lk.acquire_body(current, ns, identity, p["lease_duration"], name=name)
                 try:
-                    if p["backup_dir"]:   # restore.yml deletes a Lease the run created, or puts back the one it took
-                        bk.write_record(p["backup_dir"], bk.absent_record(lk.API_VERSION, "Lease", name, ns, identity)
-                                        if current is None else bk.make_record(dict(current, kind="Lease"), run_id=identity))
+                    if store is not None:   # restore.yml deletes a Lease the run created, or puts back the one it took
+                        store.write(bk.absent_record(lk.API_VERSION, "Lease", name, ns, identity)
+                                    if current is None else bk.make_record(dict(current, kind="Lease"), run_id=identity))
                     if current is None:
                         client.create(lk.API_VERSION, "Lease", body, ns)
                     else:

@@ -12,8 +12,10 @@ version_added: 0.1.0
 author:
   - flytesec maintainers (@flytesec)
 description:
-  - Reads the backup records the modules of this collection wrote under C(<backup_dir>/<run_id>/) before they changed
-    an object, and puts each object back to its first record of that run (its state before the run).
+  - Reads the backup records the modules of this collection wrote under C(<backup_dir>/<run_id>/) (or, with
+    O(backup_dir=k8s:NAMESPACE), in the Secrets of NAMESPACE labelled C(hardening.flytesec.io/backup-run=<run_id>))
+    before they changed an object, and puts each object back to its first record of that run (its state before the
+    run). In-cluster backups need no file of the run; a restore job with a fresh home directory works.
   - ConfigMaps, Secrets and workloads are restored with a JSON merge patch of their data, spec, labels and annotations,
     so the restored fields equal the backup byte for byte; an object the run deleted is created again.
   - An object the run created (recorded as absent before it) is deleted; the run's Lease too, unless another run
@@ -32,7 +34,11 @@ attributes:
     support: none
 options:
   backup_dir:
-    description: Directory the run wrote its backups to (the C(backups) path the summary of harden-flyte.yml prints).
+    description:
+      - Where the run wrote its backups (the C(backups) the summary of harden-flyte.yml prints), a directory, or
+        C(k8s:NAMESPACE) for the Secrets the run kept in NAMESPACE of this cluster.
+      - The backup Secrets themselves are left in place (they are the record of the run; flyte_lock's
+        C(backup_retention) prunes them).
     type: path
     required: true
   run_id:
@@ -52,6 +58,11 @@ EXAMPLES = r"""
 - name: Undo hardening run 20261124T120000Z-123456
   flytesec.hardening.flyte_restore:
     backup_dir: ~/.cache/flytesec/backups/localhost
+    run_id: 20261124T120000Z-123456
+
+- name: Undo a run whose backups are Secrets in the flyte namespace (an AWX job)
+  flytesec.hardening.flyte_restore:
+    backup_dir: k8s:flyte
     run_id: 20261124T120000Z-123456
 """
 
@@ -73,9 +84,8 @@ unchanged:
   elements: str
 """
 
-import os
-
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 
 
@@ -96,13 +106,15 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    run_dir = os.path.join(p["backup_dir"], p["run_id"])
-    if not os.path.isdir(run_dir):
-        module.fail_json(msg="run_id: no backups of run %s under backup_dir %s" % (p["run_id"], p["backup_dir"]))
+    client = k8s_utils.connect(module) if backup_store.is_cluster(p["backup_dir"]) else None
     try:
-        records = bk.load_records(p["backup_dir"], run_id=p["run_id"])
+        store = backup_store.open_store(p["backup_dir"], client)
+        records = store.load(run_id=p["run_id"])
     except bk.BackupError as exc:
         module.fail_json(msg=str(exc))
+    if not records:
+        module.fail_json(msg="run_id: no backups of run %s in backup_dir %s" % (
+            p["run_id"], backup_store.describe(p["backup_dir"], p["run_id"])))
     first = {}
     for record in records:
         if p["namespace"] and record.get("namespace") not in (None, p["namespace"]):
@@ -112,7 +124,7 @@ def main():
         first.setdefault((record["apiVersion"], record["kind"], record.get("namespace"), record["name"]), record)
     if p["kinds"]:
         first = dict((key, r) for key, r in first.items() if r["kind"] in p["kinds"])
-    client = k8s_utils.connect(module)
+    client = client or k8s_utils.connect(module)
     result = dict(changed=False, restored=[], deleted=[], unchanged=[])
     try:
         for (api_version, kind, namespace, name), record in sorted(first.items(), key=order):

@@ -87,8 +87,10 @@ unchanged:
   returned: always
   type: list
   elements: str
-skipped:
-  description: Workloads left alone, with the reason (for example a paused Deployment).
+not_restarted:
+  description:
+    - Workloads left alone, with the reason (for example a paused Deployment).
+    - Formerly C(skipped), a result key that makes ansible-core ignore C(changed_when) and C(failed_when).
   returned: always
   type: list
   elements: dict
@@ -168,7 +170,7 @@ def main():
     )
     params = module.params
     namespace = params["namespace"]
-    result = dict(changed=False, restarted=[], unchanged=[], skipped=[], workloads=[], warnings_from_api=[],
+    result = dict(changed=False, restarted=[], unchanged=[], not_restarted=[], workloads=[], warnings_from_api=[],
                   template_annotations={})
 
     # Parse: bad input fails before connecting.
@@ -197,7 +199,7 @@ def main():
         result["workloads"].append(entry)
         if plan["action"] == "skip":
             entry["outcome"] = "skipped"
-            result["skipped"].append(dict(workload=entry["workload"], reason=plan["reason"]))
+            result["not_restarted"].append(dict(workload=entry["workload"], reason=plan["reason"]))
         elif plan["action"] == "unchanged":
             result["unchanged"].append(entry["workload"])
         else:

@@ -42,7 +42,9 @@ options:
     type: str
     required: true
   backup_dir:
-    description: The backup directory of the cluster; the run's backups are in C(<backup_dir>/<run_id>).
+    description:
+      - The backup location of the cluster; the run's backups are in C(<backup_dir>/<run_id>), or, for
+        C(k8s:NAMESPACE), in the Secrets of NAMESPACE labelled C(hardening.flytesec.io/backup-run=<run_id>).
     type: str
     required: true
   error:
@@ -189,7 +191,7 @@ summary:
       type: dict
       returned: always
     backups:
-      description: The folder of this run's backups, C(<backup_dir>/<run_id>).
+      description: Where this run's backups are, C(<backup_dir>/<run_id>) or C(k8s:NAMESPACE (Secrets labelled ...)).
       type: str
       returned: always
     audit_score:
@@ -229,7 +231,7 @@ summary:
         rollout:
           description:
             - C(with_securitycontext), the workloads that rolled out once with their securityContext change;
-              C(restarted); C(unchanged); C(skipped), the workloads not restarted, with the reason.
+              C(restarted); C(unchanged); C(not_restarted), the workloads left alone, with the reason.
           type: dict
           returned: always
   sample:
@@ -253,7 +255,7 @@ summary:
              restart_required: [Deployment/flyteadmin]}
       pod_security: {ran: true, changed: [], compliant: true, enforce: "restricted:v1.34"}
       rbac: {ran: false, changed: [], wildcard_findings: 0}
-      rollout: {with_securitycontext: [], restarted: [Deployment/flyteadmin], unchanged: [], skipped: []}
+      rollout: {with_securitycontext: [], restarted: [Deployment/flyteadmin], unchanged: [], not_restarted: []}
 markdown:
   description: The summary as Markdown.
   returned: always
@@ -271,6 +273,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import summary as sm
 
 RESULTS = ("preflight", "audit", "auth", "auth_secrets", "data_plane_auth", "cors", "pod_security", "rbac",
@@ -297,7 +300,7 @@ def main():
     p = module.params
     summary = sm.build(
         cluster=p["cluster"], run_id=p["run_id"], namespace=p["namespace"],
-        backups="%s/%s" % (p["backup_dir"], p["run_id"]), check_mode=module.check_mode, error=p["error"],
+        backups=backup_store.describe(p["backup_dir"], p["run_id"]), check_mode=module.check_mode, error=p["error"],
         planes=p["planes"], auth_restart_required=p["auth_restart_required"],
         cors_restart_required=p["cors_restart_required"],
         pod_security_enforce=sm.enforce_label(p["pod_security_enforce"], p["pod_security_enforce_level"],

@@ -39,7 +39,7 @@ FULL = dict(
     rbac={"changed": True, "changed_roles": ["ClusterRole/flytepropeller"], "wildcard_findings": [{"a": 1}, {"b": 2}]},
     config_hashes={"changed": False,
                    "template_annotations": {"Deployment/flyteconsole": {"a": "b"}, "Deployment/flyteadmin": {"a": "c"}}},
-    rollout={"changed": True, "restarted": ["Deployment/flytepropeller"], "unchanged": ["Deployment/x"], "skipped": []},
+    rollout={"changed": True, "restarted": ["Deployment/flytepropeller"], "unchanged": ["Deployment/x"], "not_restarted": []},
 )
 
 FULL_MD = """# Flyte hardening: full
@@ -124,7 +124,7 @@ def test_every_area_reported_as_the_template_did():
     assert summary["areas"]["rbac"] == {"ran": True, "changed": ["ClusterRole/flytepropeller"], "wildcard_findings": 2}
     assert summary["areas"]["rollout"] == {"with_securitycontext": ["Deployment/flyteadmin", "Deployment/flyteconsole"],
                                            "restarted": ["Deployment/flytepropeller"], "unchanged": ["Deployment/x"],
-                                           "skipped": []}
+                                           "not_restarted": []}
     json.dumps(summary)   # what the role writes as <run id>.json
 
 
@@ -146,7 +146,7 @@ def test_skipped_tasks_did_not_run():
     areas = summary["areas"]
     assert areas["auth"]["ran"] is False and areas["auth"]["changed"] == [] and areas["auth"]["data_plane_secret"] == []
     assert areas["rbac"] == {"ran": False, "changed": [], "wildcard_findings": 0}
-    assert areas["rollout"] == {"with_securitycontext": [], "restarted": [], "unchanged": [], "skipped": []}
+    assert areas["rollout"] == {"with_securitycontext": [], "restarted": [], "unchanged": [], "not_restarted": []}
     text = sm.markdown(summary)
     assert "## CORS and console\nAlready compliant: nothing changed.\n" in text
     assert ("Namespace `flyte` enforces `not set`; workloads compliant: False.\n"
@@ -168,11 +168,11 @@ def test_nothing_to_change_and_unknown_values():
 
 def test_rollout_lists_the_workloads_it_skipped():
     paused = {"workload": "Deployment/flyteadmin", "reason": "Deployment is paused: resume it to apply the change"}
-    summary = _build("paused", rollout={"changed": False, "restarted": [], "unchanged": [], "skipped": [paused]})
-    assert sm.ran({"skipped": [paused]}) and not sm.ran(SKIPPED) and not sm.ran(None)
-    assert summary["areas"]["rollout"]["skipped"] == [paused]
+    summary = _build("paused", rollout={"changed": False, "restarted": [], "unchanged": [], "not_restarted": [paused]})
+    assert sm.ran({"not_restarted": [paused]}) and not sm.ran(SKIPPED) and not sm.ran(None)
+    assert summary["areas"]["rollout"]["not_restarted"] == [paused]
     assert sm.markdown(summary).endswith(
-        "No workload restarted.\n- skipped `Deployment/flyteadmin`: Deployment is paused: resume it to apply the change\n")
+        "No workload restarted.\n- not restarted `Deployment/flyteadmin`: Deployment is paused: resume it to apply the change\n")
 
 
 def test_enforce_label():

@@ -186,6 +186,23 @@ def json_patch(obj, operations):
     return result
 
 
+# Result keys ansible-core reads itself: a module returning one of them changes how the task is judged (``skipped``
+# makes ansible-core ignore changed_when and failed_when; ``rc``, ``failed``, ``unreachable``, ``results`` are read
+# the same way), or the key is Ansible's own (``ansible_*`` but ansible_facts, ``_ansible_*``, add_host, add_group).
+RESERVED_RESULT_KEYS = ("skipped", "skip_reason", "skipped_reason", "failed", "failed_when_result", "changed_when_result",
+                        "unreachable", "results", "rc", "attempts", "retries", "exception", "invocation", "add_host",
+                        "add_group", "ansible_loop_var", "ansible_index_var", "item", "deprecations", "warnings",
+                        "stdout", "stdout_lines", "stderr", "stderr_lines")
+ALLOWED_ANSIBLE_KEYS = ("ansible_facts",)
+
+
+def reserved_keys(result, allowed=()):
+    """Top-level keys of ``result`` that ansible-core reserves, sorted; ``allowed`` are left out."""
+    found = [key for key in result if key not in allowed and key not in ALLOWED_ANSIBLE_KEYS and (
+        key in RESERVED_RESULT_KEYS or key.startswith("ansible_") or key.startswith("_ansible_"))]
+    return sorted(found)
+
+
 class Exit(Exception):
     def __init__(self, result, failed):
         Exception.__init__(self, result.get("msg"))
@@ -221,6 +238,9 @@ def run_module(module, args, client, check_mode=False, diff=False):
         try:
             module.main()
         except Exit as done:
+            # fail_json adds failed itself; the module's own keys must leave Ansible's alone
+            clash = reserved_keys(done.result, allowed=("failed",) if done.failed else ())
+            assert clash == [], "%s returned result keys ansible-core reserves: %s" % (module.__name__, clash)
             return done.result, done.failed
     raise AssertionError("the module neither exited nor failed")
 

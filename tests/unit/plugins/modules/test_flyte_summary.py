@@ -17,7 +17,7 @@ ARGS = {
     "cors_restart_required": ["Deployment/flyteadmin"],
     "pod_security": {"changed": False, "skipped": True, "skip_reason": "Conditional result was False"},
     "pod_security_enforce": False,
-    "rollout": {"changed": True, "restarted": ["Deployment/flyteadmin"], "unchanged": [], "skipped": []},
+    "rollout": {"changed": True, "restarted": ["Deployment/flyteadmin"], "unchanged": [], "not_restarted": []},
 }
 
 

@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Issue 22: the collection run the way AWX runs it, on the real local cluster.
+
+- ansible-runner (PyPI, pinned in requirements-dev.txt) runs each job template in a private data dir laid out as
+  AWX lays it out: ``env/envvars`` with the variables AWX's *OpenShift or Kubernetes API Bearer Token* credential
+  injects (K8S_AUTH_HOST, K8S_AUTH_API_KEY, K8S_AUTH_VERIFY_SSL, K8S_AUTH_SSL_CA_CERT), ``env/extravars``,
+  ``env/cmdline`` for the check job, ``inventory/hosts`` and ``project/`` with the playbook; a fresh private data
+  dir and a fresh HOME for every job, as in an execution environment that is thrown away.
+- The collection is the built artifact (``ansible-galaxy collection build``, what ``make build`` runs), installed
+  from its tarball into a temporary collections path next to kubernetes.core; nothing else is on the path.
+- The token is a ServiceAccount's with exactly the rights of awx/rbac/role.yml and awx/rbac/clusterrole.yml;
+  the audit log shows no request of it refused (403).
+- Jobs: Harden Flyte (flytesec_state_store=cluster: backups as Secrets, the report as a ConfigMap, set_stats);
+  the scheduled check job twice with one hand edit in between (the second reports exactly that drift: one changed
+  task); Restore Flyte from a fresh private data dir and HOME, from the in-cluster backups alone, putting every
+  object back.
+- Then every file of the artifacts directory is scanned for every secret value used or generated (plain, base64,
+  JSON-escaped, PEM lines): 0 hits, except the ServiceAccount token in ansible-runner's own ``command`` files
+  (runner records the job's environment there; docs/awx.md says so).
+"""
+from __future__ import absolute_import, division, print_function
+
+import base64
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import install_flyte, rolled_out, wait_for
+
+__metaclass__ = type
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+NS = "awx-flyte"
+SA_NS = "flytesec-awx"
+SA = "flytesec-awx-job"
+SA_USER = "system:serviceaccount:%s:%s" % (SA_NS, SA)
+MANAGED = "app.kubernetes.io/managed-by"
+KINDS = "configmaps,secrets,deployments,leases,serviceaccounts,roles,rolebindings,services"
+VOLATILE_ANNOTATIONS = ("deployment.kubernetes.io/revision",)
+PUBLIC = "https://flyte-api.example.test"
+DRIFT_ORIGIN = "https://drift.example.test"
+
+
+def _run(cmd, **kwargs):
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=False, **kwargs)
+    assert proc.returncode == 0, "%s failed:\n%s\n%s" % (" ".join(str(c) for c in cmd), proc.stdout[-3000:], proc.stderr[-3000:])
+    return proc.stdout
+
+
+def _install_artifact(tmp):
+    """Build the collection, install the tarball and kubernetes.core into a collections path of their own."""
+    _run([BIN / "ansible-galaxy", "collection", "build", "--force", "--output-path", tmp / "build", ROOT])
+    tarball = glob.glob(str(tmp / "build" / "flytesec-hardening-*.tar.gz"))
+    assert len(tarball) == 1, tarball
+    collections = tmp / "collections"
+    _run([BIN / "ansible-galaxy", "collection", "install", "--no-deps", "-p", collections, tarball[0]])
+    # kubernetes.core as the `ansible` package ships it (an EE installs it from requirements.yml)
+    kcore = Path(sysconfig.get_paths()["purelib"]) / "ansible_collections" / "kubernetes" / "core"
+    shutil.copytree(str(kcore), str(collections / "ansible_collections" / "kubernetes" / "core"))
+    installed = collections / "ansible_collections" / "flytesec" / "hardening"
+    assert (installed / "MANIFEST.json").is_file()
+    return collections, installed
+
+
+def _service_account(cluster):
+    """A ServiceAccount bound to exactly the shipped Role (in NS) and ClusterRole; its token."""
+    kubectl = cluster.kubectl
+    kubectl("create", "namespace", SA_NS, check=False)
+    kubectl("-n", SA_NS, "create", "serviceaccount", SA, check=False)
+    kubectl("-n", NS, "apply", "-f", ROOT / "awx" / "rbac" / "role.yml")
+    kubectl("apply", "-f", ROOT / "awx" / "rbac" / "clusterrole.yml")
+    for args in (["-n", NS, "create", "rolebinding", "flytesec-awx", "--role", "flytesec-hardening"],
+                 ["create", "clusterrolebinding", "flytesec-awx", "--clusterrole", "flytesec-hardening"]):
+        body = kubectl(*(args + ["--serviceaccount", "%s:%s" % (SA_NS, SA), "--dry-run=client", "-o", "yaml"])).stdout
+        kubectl("apply", "-f", "-", input=body)
+    return kubectl("-n", SA_NS, "create", "token", SA, "--duration", "2h").stdout.strip()
+
+
+def _cleanup_service_account(cluster):
+    cluster.kubectl("delete", "clusterrolebinding", "flytesec-awx", "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "clusterrole", "flytesec-hardening", "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "namespace", SA_NS, "--ignore-not-found", "--wait=false", check=False)
+
+
+class Jobs:
+    """Runs job templates with ansible-runner, each in a fresh private data dir with a fresh HOME."""
+
+    def __init__(self, tmp, cluster, token, collections, installed):
+        self.tmp = tmp
+        self.artifacts = tmp / "artifacts"
+        self.server = cluster.server
+        self.token = token
+        self.collections = collections
+        self.installed = installed
+        with open(str(cluster.kubeconfig)) as handle:
+            entry = yaml.safe_load(handle)["clusters"][0]["cluster"]
+        if "certificate-authority-data" in entry:
+            self.ca = base64.b64decode(entry["certificate-authority-data"])
+        else:
+            self.ca = (Path(cluster.kubeconfig).parent / entry["certificate-authority"]).read_bytes()
+
+    def run(self, ident, playbook, extravars, check=False):
+        pdd = self.tmp / ("pdd-" + ident)
+        home = self.tmp / ("home-" + ident)
+        for folder in (pdd / "env", pdd / "inventory", pdd / "project", home):
+            folder.mkdir(parents=True)
+        # AWX writes the credential's CA certificate to a file in the private data dir and injects its path
+        (pdd / "env" / "k8s_ca.crt").write_bytes(self.ca)
+        envvars = {"K8S_AUTH_HOST": self.server, "K8S_AUTH_API_KEY": self.token, "K8S_AUTH_VERIFY_SSL": "True",
+                   "K8S_AUTH_SSL_CA_CERT": str(pdd / "env" / "k8s_ca.crt")}
+        (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+        (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+        if check:   # the job type Check with Show changes
+            (pdd / "env" / "cmdline").write_text("--check --diff")
+        (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local\n")
+        shutil.copy(str(self.installed / "playbooks" / playbook), str(pdd / "project" / playbook))
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("K8S_AUTH_", "KUBECONFIG", "ANSIBLE_")))
+        env.update({"HOME": str(home), "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
+                    "ANSIBLE_COLLECTIONS_PATH": str(self.collections), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
+                    "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1"})
+        subprocess.run([str(BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "--ident", ident,
+                        "--artifact-dir", str(self.artifacts)], capture_output=True, text=True, env=env, check=False,
+                       timeout=900)
+        return Job(self.artifacts / ident)
+
+
+class Job:
+    def __init__(self, folder):
+        self.folder = folder
+        self.rc = int((folder / "rc").read_text().strip())
+        self.status = (folder / "status").read_text().strip()
+        self.stdout = (folder / "stdout").read_text()
+        files = glob.glob(str(folder / "job_events" / "*.json"))
+        self.events = sorted((json.loads(Path(f).read_text()) for f in files), key=lambda e: e["counter"])
+
+    def ok(self):
+        assert self.rc == 0 and self.status == "successful", self.stdout[-5000:]
+
+    def results(self, name):
+        return [e["event_data"]["res"] for e in self.events
+                if e["event"] == "runner_on_ok" and name in e["event_data"].get("task", "")]
+
+    def changed_tasks(self):
+        return [e["event_data"]["task"] for e in self.events
+                if e["event"] == "runner_on_ok" and e["event_data"].get("res", {}).get("changed")]
+
+    @property
+    def stats(self):
+        return [e["event_data"] for e in self.events if e["event"] == "playbook_on_stats"][-1]
+
+
+def _comparable(item):
+    meta = item["metadata"]
+    annotations = dict((k, v) for k, v in (meta.get("annotations") or {}).items() if k not in VOLATILE_ANNOTATIONS)
+    return {"labels": meta.get("labels") or {}, "annotations": annotations,
+            "body": dict((k, v) for k, v in item.items() if k not in ("metadata", "status"))}
+
+
+def _objects(cluster):
+    return json.loads(cluster.kubectl("-n", NS, "get", KINDS, "-o", "json").stdout)["items"]
+
+
+def _state(cluster):
+    """What a run may change in NS, without what the run keeps for itself (backup Secrets, report ConfigMap)."""
+    state = dict(("%s/%s" % (i["kind"], i["metadata"]["name"]), _comparable(i)) for i in _objects(cluster)
+                 if not i["metadata"]["name"].startswith("kube-root-ca")
+                 and (i["metadata"].get("labels") or {}).get(MANAGED) != "flytesec.hardening")
+    state["Namespace/%s" % NS] = json.loads(cluster.kubectl("get", "namespace", NS, "-o", "json").stdout)["metadata"].get("labels")
+    return state
+
+
+def _secret_values(cluster):
+    """Every value of every Secret in NS (the backup Secrets' records included, decoded)."""
+    values = set()
+    for item in _objects(cluster):
+        if item["kind"] != "Secret":
+            continue
+        for value in (item.get("data") or {}).values():
+            text = base64.b64decode(value).decode("utf-8", "replace")
+            if (item["metadata"].get("labels") or {}).get(MANAGED) == "flytesec.hardening":
+                record = json.loads(text)   # a backup record: the Secret data it holds
+                if record["kind"] != "Secret":
+                    continue
+                for inner in ((record.get("object") or {}).get("data") or {}).values():
+                    values.add(base64.b64decode(inner).decode("utf-8", "replace"))
+            else:
+                values.add(text)
+    return values
+
+
+def _forms(value):
+    """The ways a secret can show up in a file: plain, base64, JSON-escaped, each line of a PEM block."""
+    forms = set([value, base64.b64encode(value.encode("utf-8")).decode("ascii"), json.dumps(value)[1:-1]])
+    if "\n" in value:
+        forms.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 16)
+    return set(f for f in forms if len(f) >= 6)
+
+
+def _scan(root, secrets):
+    """(file, secret form) of every hit under ``root``."""
+    hits = []
+    for path in sorted(Path(root).rglob("*")):
+        if not path.is_file():
+            continue
+        text = path.read_bytes().decode("utf-8", "replace")
+        hits.extend((str(path.relative_to(root)), form[:12] + "...") for value in secrets for form in _forms(value)
+                    if form in text)
+    return hits
+
+
+def _drift(cluster):
+    """A hand edit: one more console origin in flyteadmin's CORS configuration."""
+    cm = json.loads(cluster.kubectl("-n", NS, "get", "configmap", "flyte-admin-base-config", "-o", "json").stdout)
+    server = yaml.safe_load(cm["data"]["server.yaml"])
+    server["server"]["security"]["allowedOrigins"].append(DRIFT_ORIGIN)
+    patch = {"data": {"server.yaml": yaml.safe_dump(server, default_flow_style=False)}}
+    cluster.kubectl("-n", NS, "patch", "configmap", "flyte-admin-base-config", "--type", "merge", "-p", json.dumps(patch))
+
+
+def test_awx_jobs_with_runner(cluster, kube, audit, tmp_path):
+    install_flyte(cluster, "flyte-core", NS)
+    wait_for(rolled_out(kube, NS), timeout=180, message="rollouts")
+    secrets_before = _secret_values(cluster)
+    collections, installed = _install_artifact(tmp_path)
+    token = _service_account(cluster)
+    before = _state(cluster)   # the job's Role and RoleBinding included: the AWX admin made them, not the run
+    try:
+        jobs = Jobs(tmp_path, cluster, token, collections, installed)
+        used = {"auth_propeller_client_secret": "propeller-%s" % uuid.uuid4().hex,
+                "auth_oidc_client_secret": "oidc-%s" % uuid.uuid4().hex}
+        template = {"flytesec_namespace": NS, "flytesec_state_store": "cluster", "flytesec_backup_retention": 5,
+                    "flytesec_check_access": True,
+                    "cors_admin_url": PUBLIC, "cors_console_origins": ["https://flyte.example.test"],
+                    "auth_public_url": PUBLIC, "auth_server": "internal",
+                    "auth_oidc": {"base_url": "https://idp.example.test/realms/flyte", "client_id": "flyteadmin"}}
+        template.update(used)
+
+        # Harden Flyte
+        harden = jobs.run("harden", "harden-flyte.yml", template)
+        harden.ok()
+        run_id = harden.results("Fix one run id")[0]["ansible_facts"]["flytesec_run_id"]
+        wait_for(rolled_out(kube, NS), timeout=180, message="rollouts after the harden job")
+        hardened = _state(cluster)
+        assert hardened != before and hardened["Namespace/%s" % NS].get("pod-security.kubernetes.io/enforce") == "restricted"
+        backups = json.loads(cluster.kubectl("-n", NS, "get", "secrets", "-l", "hardening.flytesec.io/backup-run=%s" % run_id,
+                                             "-o", "json").stdout)["items"]
+        kinds = sorted(set(json.loads(base64.b64decode(s["data"]["record.json"]))["kind"] for s in backups))
+        assert kinds == ["ConfigMap", "Deployment", "Lease", "Namespace", "Secret"], kinds
+        assert all(not s["metadata"].get("ownerReferences") and s.get("immutable") for s in backups)
+        report = json.loads(cluster.kubectl("-n", NS, "get", "configmap", "flytesec-hardening-report", "-o", "json").stdout)
+        assert json.loads(report["data"]["summary.json"])["run_id"] == run_id and "audit.json" in report["data"]
+        stats = harden.stats
+        assert stats["artifact_data"]["flytesec_summaries"]["localhost"]["run_id"] == run_id
+        assert stats["artifact_data"]["flytesec_summaries"]["localhost"]["backups"].startswith("k8s:%s " % NS)
+        secrets_hardened = _secret_values(cluster)
+
+        # The scheduled audit: check mode with --diff, twice, one hand edit in between
+        check = jobs.run("check-1", "harden-flyte.yml", template, check=True)
+        check.ok()
+        assert check.changed_tasks() == [] and check.stats["changed"] == {}, check.changed_tasks()
+        _drift(cluster)
+        drifted = jobs.run("check-2", "harden-flyte.yml", template, check=True)
+        drifted.ok()
+        assert len(drifted.changed_tasks()) == 1 and "CORS" in drifted.changed_tasks()[0], drifted.changed_tasks()
+        assert drifted.stats["changed"] == {"localhost": 1}
+        assert DRIFT_ORIGIN in json.dumps([e["event_data"]["res"].get("diff") for e in drifted.events
+                                           if e["event"] == "runner_on_ok" and e["event_data"]["res"].get("changed")])
+
+        # Restore Flyte: a separate job, its own private data dir and HOME; only the in-cluster backups
+        restore = jobs.run("restore", "restore.yml", {"flytesec_run_id": run_id, "flytesec_state_store": "cluster",
+                                                      "flytesec_namespace": NS})
+        restore.ok()
+        restored = restore.results("Restore every object")[0]
+        assert "Lease/%s/flytesec-hardening" % NS in restored["deleted"], restored
+        wait_for(rolled_out(kube, NS), timeout=180, message="rollouts after the restore job")
+        after = _state(cluster)
+        differ = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        assert differ == [], dict((k, (before.get(k), after.get(k))) for k in differ[:3])
+
+        # The job identity needed nothing beyond the shipped rules
+        refused = [e for e in audit.events(user=SA_USER) if (e.get("responseStatus") or {}).get("code") == 403]
+        assert refused == [], [(e["verb"], e.get("objectRef")) for e in refused[:5]]
+        assert audit.events(user=SA_USER, writes=True)
+
+        # One rule fewer: the preflight names the missing permission (SelfSubjectAccessReview) and nothing is written
+        role = yaml.safe_load((ROOT / "awx" / "rbac" / "role.yml").read_text())
+        role["rules"] = [r for r in role["rules"] if "leases" not in r["resources"]]
+        cluster.kubectl("-n", NS, "apply", "-f", "-", input=yaml.safe_dump(role))
+        start = audit.mark()
+        denied = jobs.run("harden-denied", "harden-flyte.yml", template)
+        assert denied.rc != 0 and denied.status == "failed"
+        assert "cannot update leases.coordination.k8s.io in namespace %s" % NS in denied.stdout, denied.stdout[-3000:]
+        assert "cannot create leases.coordination.k8s.io" in denied.stdout and "SelfSubjectAccessReview" in denied.stdout
+        writes = audit.events(since=start, user=SA_USER, writes=True, dry_run=False)
+        assert writes == [], [(e["verb"], e.get("objectRef")) for e in writes]
+
+        # No secret in the artifacts, but the token in runner's own command files
+        secrets = (secrets_before | secrets_hardened | set(used.values()) | set([token])) - set([""])
+        hits = _scan(jobs.artifacts, secrets)
+        command_hits = [h for h in hits if os.path.basename(h[0]) == "command"]
+        other = [h for h in hits if os.path.basename(h[0]) != "command"]
+        files = [p for p in jobs.artifacts.rglob("*") if p.is_file()]
+        print("AWX runner jobs: %d artifact files, %d secret values, secret hits %d (runner's command files: %d)"
+              % (len(files), len(secrets), len(other), len(command_hits)))
+        assert other == [], other[:10]
+        assert command_hits and all(h[1].startswith(token[:12]) for h in command_hits)
+    finally:
+        _cleanup_service_account(cluster)
