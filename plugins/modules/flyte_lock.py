@@ -111,6 +111,7 @@ import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import lease as lk
 
@@ -131,6 +132,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    if not inputs.LABEL_VALUE.match(p["run_id"] or "") or not p["run_id"]:
+        module.fail_json(msg="run_id: %s is not a run id (1-63 letters, digits, '-', '_' or '.', starting and ending "
+                             "with a letter or digit: it labels the run's backups and holds the Lease)" % inputs.show(p["run_id"]))
     if p["lease_duration"] < 10:
         module.fail_json(msg="lease_duration: must be at least 10 seconds, got %s" % p["lease_duration"])
     if p["wait_timeout"] < 0 or p["wait_sleep"] < 1:
