@@ -182,9 +182,9 @@ def main():
                     result["holder"] = identity
                     if result["previous_holder"]:
                         expired = lk.holder(current)[1]
+                        when = lk.format_time(expired) if expired else "unknown"
                         module.warn("took the lock over from run %s: its Lease %s/%s expired at %s without being released "
-                                    "(that run died holding it)" % (result["previous_holder"], ns, name,
-                                                                   lk.format_time(expired) if expired else "unknown"))
+                                    "(that run died holding it)" % (result["previous_holder"], ns, name, when))
                     break
                 except k8s_utils.FlyteK8sError as exc:
                     if exc.status not in (409,):
