@@ -35,6 +35,7 @@ try:
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 from ansible_collections.flytesec.hardening.plugins.module_utils.flyte_config import Edit
 
 BCRYPT_IMPORT_ERROR = None
@@ -89,6 +90,9 @@ def _is_local(host):
 
 def check_url(value, option, https=True, allow_path=True):
     """Validate an absolute URL (https unless the host is local); return it unchanged."""
+    bad = inputs.problem(value, blank_ok=True) if value is not None else None
+    if bad:
+        raise AuthConfigError(option, bad)
     text = (value or "").strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -129,6 +133,9 @@ def normalize(params):
         raise AuthConfigError("oidc", "base_url and client_id are required (flyteadmin runs OIDC discovery at start, "
                                       "even with the internal server)")
     base_url = check_url(oidc["base_url"], "oidc.base_url")
+    bad = inputs.problem(oidc["client_id"], max_length=255, spaces_ok=False)
+    if bad:
+        raise AuthConfigError("oidc.client_id", bad)
     oidc_scopes = oidc["scopes"] if oidc.get("scopes") is not None else ["openid", "profile"]
     settings["oidc"] = {"baseUrl": base_url, "clientId": oidc["client_id"], "scopes": check_scopes(oidc_scopes, "oidc.scopes")}
 
@@ -209,6 +216,9 @@ def check_client_secret(secret, option="propeller_client_secret"):
         return None
     if secret.strip() != secret or not secret:
         raise AuthConfigError(option, "must be non-empty without leading or trailing whitespace (propeller trims the file)")
+    bad = inputs.problem(secret, max_length=72)
+    if bad and "characters long" not in bad:
+        raise AuthConfigError(option, bad.split(":")[0])   # never the secret itself
     if secret == CHART_DEFAULT_SECRET:
         raise AuthConfigError(option, "is the flyte-core chart's default secret, which is public; choose one of your own")
     if len(secret.encode("utf-8")) > 72:

@@ -18,6 +18,8 @@ and both write ``security_block``.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
+
 try:
     from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover - Python 2 is not supported, keeps pylint quiet
@@ -27,6 +29,7 @@ REQUIRED_HEADERS = ("Content-Type", "flyte-authorization")
 # The CORS options, as flyte_cors takes them and as the keys of flyte_gitops' ``cors`` dict.
 OPTIONS = ("admin_url", "console_origins", "allowed_headers", "allow_insecure_origins", "allow_wildcard")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+MAX_URL = 2048   # an origin's host is at most 253 characters; a URL this long is a mistake
 
 
 class CorsError(ValueError):
@@ -42,7 +45,10 @@ def normalize_origin(value, allow_insecure=False, allow_wildcard=False):
 
     A trailing slash is dropped; default ports are removed; scheme and host are lower-cased.
     """
-    text = (value or "").strip()
+    bad = inputs.problem(value, max_length=MAX_URL)
+    if bad:
+        raise CorsError("console_origins: an origin %s" % bad)
+    text = value.strip()
     if text == "*":
         if not allow_wildcard:
             raise CorsError(
@@ -52,7 +58,7 @@ def normalize_origin(value, allow_insecure=False, allow_wildcard=False):
         return "*"
     parts = urlsplit(text.rstrip("/"))
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CorsError("console_origins: %r is not an origin of the form scheme://host[:port]" % value)
+        raise CorsError("console_origins: %s is not an origin of the form scheme://host[:port]" % inputs.show(value))
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
         raise CorsError("console_origins: %r must be scheme://host[:port] with no path, query, fragment or user" % value)
     try:
@@ -88,7 +94,10 @@ def normalize_origins(values, allow_insecure=False, allow_wildcard=False):
 
 def normalize_admin_url(value, allow_insecure=False):
     """Validate flyteadmin's public URL (scheme://host[:port][/path]) and return it without a trailing slash."""
-    text = (value or "").strip()
+    bad = inputs.problem(value, max_length=MAX_URL)
+    if bad:
+        raise CorsError("admin_url: %s" % bad)
+    text = value.strip()
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CorsError("admin_url: %r is not an absolute http(s) URL" % value)
@@ -105,6 +114,9 @@ def normalize_headers(values):
     result = []
     seen = set()
     for header in list(REQUIRED_HEADERS) + list(values or []):
+        bad = inputs.problem(header, max_length=256, blank_ok=True) if header is not None else None
+        if bad:
+            raise CorsError("allowed_headers: a header name %s" % bad)
         name = (header or "").strip()
         if not name:
             raise CorsError("allowed_headers: empty header name")

@@ -11,13 +11,18 @@ what its client lacks for this collection:
 * objects come back as plain dicts (``None`` when absent) so the pure-Python core can work on them;
 * writes in check mode are server-side dry runs (kubernetes.core's ``K8SClient`` adds ``dryRun=All``);
 * the API server's ``Warning`` headers (PodSecurity warnings among them) are collected;
-* every write is recorded (verb, kind, namespace, name, dry run) for the module result.
+* every write is recorded (verb, kind, namespace, name, dry run) for the module result;
+* every request has a timeout (kubernetes.core has no option for one, so a stalled API server would hang a run
+  forever): ``FLYTESEC_K8S_REQUEST_TIMEOUT`` seconds (default 60, ``0`` for none) to connect and to read each
+  answer; an API server that does not answer, or cannot be reached, raises ``FlyteK8sError`` naming the request.
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import functools
 import json
+import os
 import re
 import traceback
 
@@ -54,6 +59,13 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
 }
 WRITE_VERBS = ("create", "patch", "replace", "delete")
+TIMEOUT_ENV = "FLYTESEC_K8S_REQUEST_TIMEOUT"
+DEFAULT_TIMEOUT = 60.0
+try:
+    import urllib3
+    TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
+except ImportError:  # pragma: no cover
+    TRANSPORT_ERRORS = (OSError,)
 
 
 def auth_argument_spec():
@@ -109,6 +121,47 @@ def _warnings_from_headers(headers):
     return found
 
 
+def request_timeout():
+    """Seconds a request may take to connect and to answer (``FLYTESEC_K8S_REQUEST_TIMEOUT``), or None for no limit."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(text) if text else DEFAULT_TIMEOUT
+    except ValueError:
+        value = DEFAULT_TIMEOUT
+    return value if value > 0 else None
+
+
+def install_timeout():
+    """Give every request of the kubernetes library in this (module) process a timeout, unless a call sets its own.
+
+    Installed on the library's REST client class by ``connect`` and ``connect_other``, before kubernetes.core builds
+    its client: building it runs API discovery, which would hang on a stalled API server too."""
+    seconds = request_timeout()
+    try:
+        from kubernetes.client import rest
+    except ImportError:  # pragma: no cover
+        return
+    request = rest.RESTClientObject.request
+    if seconds is None or getattr(request, "flytesec_timeout", None) is not None:
+        return
+
+    @functools.wraps(request)
+    def timed(self, *args, **kwargs):
+        if not kwargs.get("_request_timeout"):
+            kwargs["_request_timeout"] = (seconds, seconds)
+        return request(self, *args, **kwargs)
+    timed.flytesec_timeout = seconds
+    rest.RESTClientObject.request = timed
+
+
+def _transport_message(exc):
+    """A short reason for an API server that could not be reached or did not answer in time."""
+    text = str(exc)
+    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+        return "the API server did not answer within %ss (%s): %s" % (request_timeout(), TIMEOUT_ENV, text)
+    return "the API server could not be reached: %s" % text
+
+
 class FlyteK8sClient(object):
     """Thin dict-in/dict-out wrapper around kubernetes.core's ``K8SClient``."""
 
@@ -125,7 +178,10 @@ class FlyteK8sClient(object):
 
     def resource(self, api_version, kind):
         """Return the discovered API resource for ``api_version``/``kind``."""
-        return self.client.resource(kind, api_version)
+        try:
+            return self.client.resource(kind, api_version)
+        except TRANSPORT_ERRORS as exc:
+            raise FlyteK8sError("discovery of %s %s failed: %s" % (api_version, kind, _transport_message(exc)), None, "Unavailable")
 
     def get(self, api_version, kind, name, namespace=None):
         """Return the object as a dict, or ``None`` when it does not exist."""
@@ -134,6 +190,8 @@ class FlyteK8sClient(object):
             return self.client.get(resource, name=name, namespace=namespace).to_dict()
         except NotFoundError:
             return None
+        except TRANSPORT_ERRORS as exc:
+            raise FlyteK8sError("get %s %s/%s failed: %s" % (kind, namespace, name, _transport_message(exc)), None, "Unavailable")
         except DynamicApiError as exc:
             raise FlyteK8sError("get %s %s/%s failed: %s" % (kind, namespace, name, _api_error_message(exc)),
                                 getattr(exc, "status", None), getattr(exc, "reason", None))
@@ -145,6 +203,8 @@ class FlyteK8sClient(object):
             result = self.client.get(resource, namespace=namespace, label_selector=label_selector, field_selector=field_selector)
         except NotFoundError:
             return []
+        except TRANSPORT_ERRORS as exc:
+            raise FlyteK8sError("list %s in %s failed: %s" % (kind, namespace, _transport_message(exc)), None, "Unavailable")
         except DynamicApiError as exc:
             raise FlyteK8sError("list %s in %s failed: %s" % (kind, namespace, _api_error_message(exc)),
                                 getattr(exc, "status", None), getattr(exc, "reason", None))
@@ -160,6 +220,11 @@ class FlyteK8sClient(object):
             self.writes.append(record)
             raise FlyteK8sError("%s %s %s/%s failed: %s" % (verb, kind, namespace, name, record["error"]),
                                 getattr(exc, "status", None), getattr(exc, "reason", None))
+        except TRANSPORT_ERRORS as exc:
+            # the request may or may not have reached the API server: the caller reads the object again
+            record["error"] = _transport_message(exc)
+            self.writes.append(record)
+            raise FlyteK8sError("%s %s %s/%s failed: %s" % (verb, kind, namespace, name, record["error"]), None, "Unavailable")
         self.writes.append(record)
         found = _warnings_from_headers(getattr(response, "headers", None))
         for text in found:
@@ -260,16 +325,22 @@ def add_no_log(module, value):
 def connect_other(module, kubeconfig=None, context=None):
     """A read client for another cluster (a control plane seen from a data plane's run); raises FlyteK8sError."""
     kwargs = dict((k, v) for k, v in (("kubeconfig", kubeconfig), ("context", context)) if v is not None)
+    install_timeout()
     try:
         return FlyteK8sClient(module, client=get_api_client(**kwargs))
+    except TRANSPORT_ERRORS as exc:
+        raise FlyteK8sError("cannot connect to %s: %s" % (kubeconfig or "the default cluster", _transport_message(exc)))
     except CoreException as exc:
         raise FlyteK8sError("cannot connect to %s: %s" % (kubeconfig or "the default cluster", exc))
 
 
 def connect(module):
     """Return a ``FlyteK8sClient`` for the module, failing it with the client's message on error."""
+    install_timeout()
     try:
         return FlyteK8sClient(module)
+    except TRANSPORT_ERRORS as exc:
+        module.fail_json(msg="cannot connect to the cluster: %s" % _transport_message(exc))
     except CoreException as exc:
         module.fail_from_exception(exc)
     return None

@@ -12,6 +12,10 @@ flyte_network_policies writes them through module_utils/objects.py (``EXACT``: a
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import ipaddress
+
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
+
 from ansible_collections.flytesec.hardening.plugins.module_utils import objects
 
 LABEL = "app.kubernetes.io/name"
@@ -34,6 +38,34 @@ DEFAULTS = {
     "allow_same_namespace": False,
     "allow_internet": False,
 }
+
+
+def check_peers(peers):
+    """Why ``peers`` (the module option) is wrong, as a message naming it, or None: CIDRs must parse (the API server
+    refuses a NetworkPolicy with a bad ipBlock half way through a run), ports must be 1-65535, labels dicts."""
+    if not isinstance(peers, dict):
+        return "peers: must be a dict, got %s" % type(peers).__name__
+    unknown = sorted(set(peers) - set(DEFAULTS))
+    if unknown:
+        return "peers: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(sorted(DEFAULTS)))
+    for key, value in sorted(peers.items()):
+        if key.endswith("_cidrs"):
+            if not isinstance(value, list):
+                return "peers.%s: must be a list of CIDRs" % key
+            for cidr in value:
+                try:
+                    ipaddress.ip_network(u"%s" % cidr, strict=False)
+                    if "/" not in str(cidr):
+                        raise ValueError("no prefix length")
+                except ValueError as exc:
+                    return "peers.%s: %s is not a CIDR (%s)" % (key, inputs.show(cidr), exc)
+        elif key.endswith("_port") or key.endswith("_ports"):
+            for port in value if isinstance(value, list) else [value]:
+                if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                    return "peers.%s: %s is not a port (1-65535)" % (key, inputs.show(port))
+        elif key.endswith("_labels") and value is not None and not isinstance(value, dict):
+            return "peers.%s: must be a dict of labels" % key
+    return None
 
 
 def _pods(name):

@@ -271,6 +271,11 @@ secrets_written:
 import base64
 import os
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover - Python 2 is not supported, keeps pylint quiet
+    from urlparse import urlsplit  # type: ignore
+
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
@@ -278,6 +283,7 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entr
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
 from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
@@ -298,6 +304,30 @@ def write_secret(writer, namespace, name, key, value):
     else:
         writer.patch(current, {"data": {key: encoded}}, api_version="v1", kind="Secret")
     return True
+
+
+# Options sent to the IdP or written into Flyte's configuration: one line of UTF-8 text each, no surrounding spaces.
+TEXT_OPTIONS = ("admin_realm", "realm", "web_client_id", "cli_client_id", "propeller_client_id", "okta_authorization_server",
+                "entra_display_name", "entra_scope_name", "google_client_id", "secrets_namespace")
+URL_OPTIONS = ("url", "public_url", "logout_redirect_uri", "entra_login_url")
+
+
+def check_text_options(p):
+    """The message for the first option that is not one clean line of text or, for a URL, not https (http only for
+    localhost), or None. Checked before the IdP or the cluster is asked anything."""
+    for name in TEXT_OPTIONS + URL_OPTIONS:
+        value = p.get(name)
+        if value is None:
+            continue
+        bad = inputs.problem(value, max_length=2048 if name in URL_OPTIONS else 255, spaces_ok=False)
+        if bad:
+            return "%s: %s" % (name, bad)
+        if name in URL_OPTIONS:
+            parts = urlsplit(value)
+            local = (parts.hostname or "") in ("localhost", "127.0.0.1", "::1")
+            if parts.scheme not in ("https", "http") or not parts.hostname or (parts.scheme == "http" and not local):
+                return "%s: %s must be an https URL (http only for localhost)" % (name, inputs.show(value))
+    return None
 
 
 def secret_targets(client, namespace):
@@ -358,17 +388,23 @@ def main():
     p = module.params
     result = dict(changed=False, issuer_url="", discovery_url="", client_ids={}, audience=None, scopes=[], propeller_scopes=[], changes=[],
                   secrets_written=[])
-    if not p["public_url"].startswith(("https://", "http://localhost", "http://127.0.0.1")):
-        module.fail_json(msg="public_url: %r must be an https URL (http only for localhost)" % p["public_url"], **result)
     if p["entra_secret_days"] < 1 or p["entra_secret_days"] > 730:
         module.fail_json(msg="entra_secret_days: %s must be between 1 and 730 (Entra ID's limit is two years)"
                          % p["entra_secret_days"], **result)
     if not p["url"]:  # per provider: an AWX credential may inject several providers' variables, some empty
         p["url"] = os.environ.get("FLYTESEC_IDP_URL") or os.environ.get(URL_ENV.get(p["provider"], ""), "") or None
+    bad = check_text_options(p)
+    if bad:
+        module.fail_json(msg=bad, **result)
+    if not p["public_url"].startswith(("https://", "http://localhost", "http://127.0.0.1")):
+        module.fail_json(msg="public_url: %r must be an https URL (http only for localhost)" % p["public_url"], **result)
     k8s = None
     try:
         if p["secrets_namespace"]:
             k8s = k8s_utils.connect(module)
+            # before the IdP is asked anything: a registration whose secrets cannot be stored is not made
+            if k8s.get("v1", "Namespace", p["secrets_namespace"]) is None:
+                module.fail_json(msg="secrets_namespace: namespace %s does not exist" % p["secrets_namespace"], **result)
 
         targets = secret_targets(k8s, p["secrets_namespace"]) if k8s is not None else dict(SECRET_TARGETS)
 

@@ -111,6 +111,7 @@ import time
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import lease as lk
 
@@ -131,6 +132,9 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    if not inputs.LABEL_VALUE.match(p["run_id"] or "") or not p["run_id"]:
+        module.fail_json(msg="run_id: %s is not a run id (1-63 letters, digits, '-', '_' or '.', starting and ending "
+                             "with a letter or digit: it labels the run's backups and holds the Lease)" % inputs.show(p["run_id"]))
     if p["lease_duration"] < 10:
         module.fail_json(msg="lease_duration: must be at least 10 seconds, got %s" % p["lease_duration"])
     if p["wait_timeout"] < 0 or p["wait_sleep"] < 1:
@@ -176,6 +180,11 @@ def main():
                     else:
                         client.replace(lk.API_VERSION, "Lease", body, ns)
                     result["holder"] = identity
+                    if result["previous_holder"]:
+                        expired = lk.holder(current)[1]
+                        when = lk.format_time(expired) if expired else "unknown"
+                        module.warn("took the lock over from run %s: its Lease %s/%s expired at %s without being released "
+                                    "(that run died holding it)" % (result["previous_holder"], ns, name, when))
                     break
                 except k8s_utils.FlyteK8sError as exc:
                     if exc.status not in (409,):

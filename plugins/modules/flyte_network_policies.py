@@ -110,9 +110,9 @@ def apiserver_endpoints(client):
 def main():
     module = k8s_utils.new_module(argument_spec=argument_spec(), supports_check_mode=True)
     p = module.params
-    unknown = sorted(set(p["peers"]) - set(netpol.DEFAULTS))
-    if unknown:
-        module.fail_json(msg="peers: unknown key(s) %s; valid: %s" % (", ".join(unknown), ", ".join(sorted(netpol.DEFAULTS))))
+    bad = netpol.check_peers(p["peers"])
+    if bad:
+        module.fail_json(msg=bad)
     client = k8s_utils.connect(module)
     result = dict(changed=False, policies=[], changed_policies=[], backups=[])
     writer = apply.Writer(client, module.check_mode, p["backup_dir"], p["run_id"])

@@ -78,7 +78,13 @@ def main():
             module.fail_json(msg="definitions[%d]: apiVersion, kind and metadata.name are required" % index, **result)
     client = k8s_utils.connect(module)
     writer = apply.Writer(client, module.check_mode, module.params["backup_dir"], module.params["run_id"])
+    created = set(o["metadata"]["name"] for o in module.params["definitions"] if o.get("kind") == "Namespace")
     try:
+        # every namespace first: a create refused half way through the list would leave the first objects written
+        for index, obj in enumerate(module.params["definitions"]):
+            ns = obj["metadata"].get("namespace")
+            if ns and ns not in created and client.get("v1", "Namespace", ns) is None:
+                module.fail_json(msg="definitions[%d]: namespace %s does not exist" % (index, ns), **result)
         for obj in module.params["definitions"]:
             meta = obj["metadata"]
             action, before = objects.ensure(client, obj, writer)

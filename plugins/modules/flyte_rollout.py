@@ -174,6 +174,8 @@ def main():
                   template_annotations={})
 
     # Parse: bad input fails before connecting.
+    if not params["workloads"]:
+        module.fail_json(msg="workloads: is empty; name the workloads to restart (Kind/name)", **result)
     try:
         targets = [parse_workload(w) for w in params["workloads"]]
     except ValueError as exc:

@@ -353,11 +353,13 @@ option:
 """
 
 import json
+import re
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
 from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
@@ -465,6 +467,34 @@ def other_workloads(client, namespace, targets, level, version):
     return found
 
 
+ANNOTATION_NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def check_inputs(params):
+    """Refuse, before connecting, a workload name that does not parse and template annotations that are not
+    ``Kind/name`` -> ``{annotation name: string}``; raise InputError naming the option."""
+    for text in list(params["workloads"] or []) + list(params["extra_workloads"] or []):
+        try:
+            parse_workload(text)
+        except ValueError as exc:
+            option = "workloads" if text in (params["workloads"] or []) else "extra_workloads"
+            raise InputError(option, "%s: %s" % (option, str(exc).split(": ", 1)[-1]))
+    for label, annotations in (params["template_annotations"] or {}).items():
+        try:
+            parse_workload(label)
+        except ValueError as exc:
+            raise InputError("template_annotations", "template_annotations: %s" % str(exc).split(": ", 1)[-1])
+        if not isinstance(annotations, dict):
+            raise InputError("template_annotations", "template_annotations: %s must map annotation names to values" % label)
+        for key, value in annotations.items():
+            if not isinstance(key, str) or not ANNOTATION_NAME.match(key):
+                raise InputError("template_annotations", "template_annotations: %s: %s is not a valid annotation name"
+                                 % (label, inputs.show(key)))
+            bad = inputs.problem(value, max_length=4096, blank_ok=True)
+            if bad:
+                raise InputError("template_annotations", "template_annotations: %s: %s %s" % (label, key, bad))
+
+
 class InputError(Exception):
     """Bad input, found before any write; ``option`` names the option."""
 
@@ -528,6 +558,10 @@ def main():
     bad_wait = args_common.check_wait(params)
     if bad_wait:
         fail(bad_wait, option=bad_wait.split(" ", 1)[0])
+    try:
+        check_inputs(params)
+    except InputError as exc:
+        fail(str(exc), option=exc.option)
 
     # 2. Plan: read and plan everything; any problem fails here, before a write.
     client = k8s_utils.connect(module)
