@@ -8,9 +8,15 @@ COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' $(ROOT)/galaxy.yml)
 ARTIFACT := $(BUILD)/flytesec-hardening-$(COLLECTION_VERSION).tar.gz
 CLUSTER ?= local
 PYTEST_ARGS ?=
+# make bench: sizes, its own cluster (never `local`), and the largest N at which the baseline is measured (above:
+# extrapolated, and marked so); BENCH_BASELINE_MAX=1000 measures it everywhere (about an hour more per N=1000 run).
+BENCH_N ?= 10,100,1000
+BENCH_CLUSTER ?= bench
+BENCH_PORT ?= 6545
+BENCH_BASELINE_MAX ?= 100
 
 .PHONY: help deps venv test unit sanity lint changelog-lint build install-check integration \
-        cluster-up cluster-down flyte-build flyte-build-bg flyte-up demo molecule collection-link ee-check clean
+        cluster-up cluster-down flyte-build flyte-build-bg flyte-up demo molecule collection-link ee-check clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -65,6 +71,11 @@ flyte-up: cluster-up ## install upstream Flyte v1.16.8 (flyte-core and flyte-bin
 
 integration: ## integration tests against the real local cluster (started if needed)
 	cd $(ROOT) && $(VENV)/bin/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+bench: collection-link ## benchmark (issue 20): N project namespaces, collection vs kubernetes.core loop vs floor; not part of test
+	PKGS=$$(bash $(ROOT)/hack/bench-deps.sh); cd $(ROOT) && $(VENV)/bin/python benchmarks/bench.py \
+		--cluster $(BENCH_CLUSTER) --port $(BENCH_PORT) --n $(BENCH_N) --baseline-max $(BENCH_BASELINE_MAX) \
+		--profile --pkgs "$$PKGS"
 
 collection-link: ## make the checkout importable as flytesec.hardening (build/collections)
 	mkdir -p $(BUILD)/collections/ansible_collections/flytesec

@@ -19,6 +19,7 @@ what its client lacks for this collection:
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import concurrent.futures
 import copy
 import functools
 import json
@@ -210,8 +211,9 @@ class FlyteK8sClient(object):
                                 getattr(exc, "status", None), getattr(exc, "reason", None))
         return list(result.to_dict().get("items", []))
 
-    def _write(self, verb, api_version, kind, name, namespace, call):
-        """Run one write, record it, collect API warnings and return the resulting object as a dict."""
+    def _write(self, verb, api_version, kind, name, namespace, call, sink=None):
+        """Run one write, record it, collect API warnings (also into ``sink``, a list, when given: the warnings of
+        this call alone, when several threads write) and return the resulting object as a dict."""
         record = {"verb": verb, "kind": kind, "namespace": namespace, "name": name, "dry_run": self.dry_run}
         try:
             response = call()
@@ -229,6 +231,8 @@ class FlyteK8sClient(object):
         found = _warnings_from_headers(getattr(response, "headers", None))
         for text in found:
             self.warnings.append({"kind": kind, "namespace": namespace, "name": name, "warning": text})
+            if sink is not None:
+                sink.append(text)
         data = getattr(response, "data", b"")
         if isinstance(data, bytes):
             data = data.decode("utf-8")
@@ -240,6 +244,29 @@ class FlyteK8sClient(object):
         content_type = PATCH_CONTENT_TYPES[patch_type]
         return self._write("patch", api_version, kind, name, namespace, lambda: self.client.patch(
             resource, body, name=name, namespace=namespace, content_type=content_type, serialize=False))
+
+    def dry_run_patches(self, requests, workers=1):
+        """Server-side dry runs of merge patches ``(api_version, kind, name, namespace, body)``, ``workers`` at a time,
+        in check mode or not; returns the API server's warnings of each request, in order. The client is switched to
+        dry runs once, around all of them, so that no thread ever sees it switched back."""
+        requests = list(requests)
+        for api_version, kind in sorted(set((r[0], r[1]) for r in requests)):
+            self.resource(api_version, kind)   # discovery before the threads
+
+        def one(request):
+            api_version, kind, name, namespace, body = request
+            resource = self.resource(api_version, kind)
+            found = []
+            self._write("patch", api_version, kind, name, namespace, lambda: self.client.patch(
+                resource, body, name=name, namespace=namespace, content_type=PATCH_CONTENT_TYPES["merge"],
+                serialize=False), sink=found)
+            return found
+        before = getattr(self.client, "dry_run", False)
+        self.client.dry_run = True
+        try:
+            return parallel(one, requests, workers)
+        finally:
+            self.client.dry_run = before
 
     def dry_run_patch(self, api_version, kind, name, namespace, body, patch_type="merge"):
         """A server-side dry run of a patch, in check mode or not: asks the API server what the patch would do (for
@@ -298,6 +325,25 @@ class FlyteK8sClient(object):
             if exc.status == 404:
                 return None
             raise
+
+
+def parallel(function, items, workers):
+    """``[function(item) for item in items]``, run ``workers`` at a time (1: one after the other, in this thread).
+    On an error, what has not started is cancelled, what runs finishes, and the first error in ``items`` order is
+    raised."""
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(items)))
+    futures = [pool.submit(function, item) for item in items]
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def new_module(argument_spec, **kwargs):

@@ -35,6 +35,8 @@ description:
     enforce either, and RV(enforce_blocked) says why.
   - Idempotent; check mode writes nothing (server-side dry runs). Every write is backed up for
     P(flytesec.hardening.flyte_restore#module).
+  - Existing project namespaces are read with one LIST per kind, cluster-wide; their enforce dry runs and their
+    writes go eight namespaces at a time (threads; within one namespace, the objects first, then the labels).
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
@@ -190,6 +192,8 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import project_
 LIMIT_KEYS = ("default", "defaultRequest", "max", "min", "maxLimitRequestRatio")
 NETWORK_KEYS = ("object_store_cidrs", "object_store_ports", "in_cluster_object_store", "dns_namespace_labels",
                 "dns_pod_labels", "allow_same_namespace", "allow_internet")
+# Project namespaces written at a time (threads, one namespace each), and enforce dry runs sent at a time.
+WRITE_WORKERS = 8
 SYNC_KINDS = (("networking.k8s.io", "networkpolicies"), ("", "limitranges"), ("", "podtemplates"), ("", "serviceaccounts"))
 
 
@@ -412,15 +416,14 @@ def main():
         # enforce yet (a server-side dry run of the label: the API server answers with a warning per violating pod)
         label_patch = {"metadata": {"labels": {pt.POD_SECURITY + "enforce": enforce,
                                                pt.POD_SECURITY + "enforce-version": p["pod_security_version"]}}}
+        checks = []
         for name in sorted(namespaces):
             labels = ns_objects[name]["metadata"].get("labels") or {}
-            if all(labels.get(k) == v for k, v in label_patch["metadata"]["labels"].items()):
-                continue
-            seen = len(client.warnings)
-            client.dry_run_patch("v1", "Namespace", name, None, label_patch)
-            warnings = [w["warning"] for w in client.warnings[seen:]]
+            if not all(labels.get(k) == v for k, v in label_patch["metadata"]["labels"].items()):
+                checks.append(("v1", "Namespace", name, None, label_patch))
+        for check, warnings in zip(checks, client.dry_run_patches(checks, WRITE_WORKERS)):
             if warnings:
-                result["enforce_blocked"][name] = warnings
+                result["enforce_blocked"][check[2]] = warnings
         template_enforce = None if result["enforce_blocked"] else enforce
         result["template_enforce"] = template_enforce
 
@@ -469,7 +472,10 @@ def main():
             action, _before = objects.ensure(client, obj, writer)
             changed = changed or bool(action)
         existing = listed(client, [o for name in instances for o in instances[name]])
-        for name in sorted(namespaces):
+        blocked = result["enforce_blocked"]
+
+        def harden(name):
+            """Write what one project namespace lacks; its entry of RV(project_namespaces)."""
             entry = dict(name=name, objects=[], labels={})
             for obj in instances[name]:
                 current = existing.get((obj["kind"], name, obj["metadata"]["name"]))
@@ -482,12 +488,18 @@ def main():
                     entry["objects"].append("%s/%s" % (obj["kind"], obj["metadata"]["name"]))
             ns = ns_objects[name]
             labels = pt.pod_security_labels({"warn": "restricted", "audit": "restricted", "version": p["pod_security_version"],
-                                             "enforce": None if name in result["enforce_blocked"] else enforce})
+                                             "enforce": None if name in blocked else enforce})
             current = (ns["metadata"].get("labels") or {})
             patch = dict((k, v) for k, v in labels.items() if current.get(k) != v)
             if patch:
                 writer.patch(ns, {"metadata": {"labels": patch}}, api_version="v1", kind="Namespace")
                 entry["labels"] = patch
+            return entry
+        for kind in sorted(set((o["apiVersion"], o["kind"]) for name in instances for o in instances[name])):
+            client.resource(*kind)   # discovery before the threads
+        # one namespace per thread, WRITE_WORKERS at a time (the writes of different namespaces do not depend on
+        # each other; within one, the order stays: objects, then the Pod Security labels)
+        for entry in k8s_utils.parallel(harden, sorted(namespaces), WRITE_WORKERS):
             if entry["objects"] or entry["labels"]:
                 changed = True
             result["project_namespaces"].append(entry)

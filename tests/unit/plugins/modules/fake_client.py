@@ -140,6 +140,18 @@ class FakeClient:
             self.warnings.append({"kind": kind, "namespace": namespace, "name": name, "warning": text})
         return result
 
+    def dry_run_patches(self, requests, workers=1):
+        """FlyteK8sClient.dry_run_patches: the warnings of each dry run (merge patches), one after the other."""
+        out = []
+        for api_version, kind, name, namespace, body in requests:
+            seen = len(self.warnings)
+            self.dry_run_patch(api_version, kind, name, namespace, body)
+            out.append([w["warning"] for w in self.warnings[seen:]])
+        return out
+
+    def resource(self, api_version, kind):
+        return (api_version, kind)
+
     def create(self, api_version, kind, body, namespace=None):
         name = body["metadata"]["name"]
         self._record("create", kind, namespace, name, body)
