@@ -412,11 +412,12 @@ def draw(path, runs, sizes):
                 continue
             measured = [p for p in points if not p[2]]
             ax.plot([p[0] for p in measured], [p[1] for p in measured], style, marker="o", color=colours[contender],
-                    label="%s, %s run" % (contender, run))
+                    label="%s, %s" % (contender, "first run" if run == "first" else "no-op rerun"))
             extra = [p for p in points if p[2]]
             if extra and measured:
                 ax.plot([measured[-1][0]] + [p[0] for p in extra], [measured[-1][1]] + [p[1] for p in extra], "--",
-                        marker="x", color=colours[contender], alpha=0.6, label="%s, %s run (extrapolated)" % (contender, run))
+                        marker="x", color=colours[contender], alpha=0.6,
+                        label="%s, %s (extrapolated)" % (contender, "first run" if run == "first" else "no-op rerun"))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("project namespaces N")
