@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import csv
+import functools
 import datetime
 import json
 import math
@@ -203,9 +204,10 @@ class Bench:
             manifest = self.workdir / ("%s-%d.yaml" % (var, n))
             manifest.write_text(yaml.safe_dump_all(objs, sort_keys=False))
             values[var] = str(manifest)
-        return dict(values, **{"bench_namespaces": [name for name, _p, _d in scenario.namespaces(n)],
-                "bench_flyte_namespace": scenario.FLYTE_NS,
-                "bench_restart": dump["restart"], "bench_object_store_cidrs": OBJECT_STORE, "bench_task_image": image})
+        extra = {"bench_namespaces": [name for name, _p, _d in scenario.namespaces(n)],
+                 "bench_flyte_namespace": scenario.FLYTE_NS,
+                 "bench_restart": dump["restart"], "bench_object_store_cidrs": OBJECT_STORE, "bench_task_image": image}
+        return dict(values, **extra)
 
     def run_baseline(self, n, dump, rerun=True):
         cmd = self.playbook(BASELINE, self.baseline_values(n, dump))
@@ -244,8 +246,8 @@ def run_sizes(bench, sizes, contenders, baseline_max, reruns=True):
                 first, rerun = bench.run_floor(n, dump, reruns)
             states[contender] = bench.end_state(n)
             rows.append(dict(n=n, contender=contender, extrapolated=False, first=first, rerun=rerun))
-            log("N=%d %s: first %.1f s%s" % (n, contender, first["wall_s"],
-                                            ", rerun %.1f s" % rerun["wall_s"] if rerun else ""))
+            again = ", rerun %.1f s" % rerun["wall_s"] if rerun else ""
+            log("N=%d %s: first %.1f s%s" % (n, contender, first["wall_s"], again))
         for contender in states:
             if contender != "collection":
                 diff = scenario.compare(states["collection"], states[contender])
@@ -256,6 +258,11 @@ def run_sizes(bench, sizes, contenders, baseline_max, reruns=True):
             rows.append(dict(n=n, contender="end-state", objects=len(states["collection"]),
                              equal=sorted(c for c in states if c != "collection" and not scenario.compare(states["collection"], states[c]))))
     return rows, problems
+
+
+def _extrapolate(x, y, n, n_a, n_b):
+    """The value at ``n`` on the line through (n_a, x) and (n_b, y)."""
+    return round(y + (y - x) * (n - n_b) / float(n_b - n_a), 2)
 
 
 def extrapolate(rows, sizes, baseline_max):
@@ -269,7 +276,7 @@ def extrapolate(rows, sizes, baseline_max):
         row = dict(n=n, contender="baseline", extrapolated=True)
         for run in ("first", "rerun"):
             ra, rb = a[run], b[run]
-            f = lambda x, y: round(y + (y - x) * (n - b["n"]) / float(b["n"] - a["n"]), 2)  # noqa: E731
+            f = functools.partial(_extrapolate, n=n, n_a=a["n"], n_b=b["n"])
             req = {"writes": int(f(ra["requests"]["writes"], rb["requests"]["writes"])),
                    "reads": int(f(ra["requests"]["reads"], rb["requests"]["reads"])),
                    "dry_runs": int(f(ra["requests"]["dry_runs"], rb["requests"]["dry_runs"]))}
@@ -311,7 +318,7 @@ def write_results(out, rows, sizes, meta, plot=True):
                       re_["requests"]["dry_runs"], f["task_results"], f["module_runs"], f["processes"],
                       max(f["peak_rss_mib"], re_["peak_rss_mib"]), f.get("load_at_start", ""), re_.get("load_at_start", "")])
     with open(str(out / "results.csv"), "w") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(lines)
     md = ["# Benchmark results (issue 20)", "",
@@ -465,7 +472,7 @@ def start_cluster(name, port):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--n", default="10,100,1000", help="comma-separated sizes")
     parser.add_argument("--cluster", default=os.environ.get("FLYTESEC_CLUSTER", "bench"))
     parser.add_argument("--port", default=os.environ.get("FLYTESEC_CLUSTER_PORT", "6545"))

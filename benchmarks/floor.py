@@ -70,7 +70,7 @@ class Floor:
         return self.dyn.resources.get(api_version=api_version, kind=kind)
 
     def items(self, api_version, kind, **kwargs):
-        return [i for i in self.res(api_version, kind).get(**kwargs).to_dict()["items"]]
+        return list(self.res(api_version, kind).get(**kwargs).to_dict()["items"])
 
     def write(self, verb, api_version, kind, body, name=None, namespace=None, content_type=None):
         res = self.res(api_version, kind)
@@ -193,7 +193,7 @@ class Floor:
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--input", required=True)
     parser.add_argument("--workers", type=int, default=8)
