@@ -17,14 +17,11 @@ __metaclass__ = type
 from collections import namedtuple
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
-FLYTE_TARGET_ARG_SPEC = args_common.TARGET   # kept for callers; the spec lives in args_common
-BACKUP_ARG_SPEC = args_common.BACKUP
 
 DELETE = ey.DELETE
 WORKLOAD_KINDS = (("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"))

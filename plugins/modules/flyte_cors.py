@@ -146,7 +146,7 @@ from ansible_collections.flytesec.hardening.plugins.module_utils import cors
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils.flyte_config import FLYTE_TARGET_ARG_SPEC
+from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 
 SECURITY_PATH = ("server", "security")
 
@@ -186,8 +186,7 @@ def main():
         allow_insecure_origins=dict(type="bool", default=False),
         allow_wildcard=dict(type="bool", default=False),
     )
-    spec.update(FLYTE_TARGET_ARG_SPEC)
-    spec.update(flyte_config.BACKUP_ARG_SPEC)
+    spec.update(args_common.spec(args_common.TARGET, args_common.BACKUP))
     module = k8s_utils.new_module(argument_spec=spec, supports_check_mode=True)
     params = module.params
     try:
