@@ -13,6 +13,10 @@ with ``skipped: true`` when it was skipped, else the module's result.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+import os
+import tempfile
+
 NOT_SET = "not set"
 # "synced": mode external_secret, the value the operator synced (a rotation shows as the restart it needs)
 SECRET_KEY_STATES_UNCHANGED = ("kept", "valid", "synced")
@@ -216,3 +220,32 @@ def markdown(summary):
     lines = (_header(summary) + _audit(summary) + _auth(areas["auth"]) + _cors(areas["cors"]) + _pod_security(summary)
              + _rollout(areas["rollout"]))
     return "\n".join(lines) + "\n"
+
+
+def write_file(path, text):
+    """Write ``text`` to ``path`` whole or not at all (a temporary file renamed over it), mode 0600, folders 0700."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        os.makedirs(folder, 0o700)
+    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=folder)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.chmod(temp, 0o600)
+        os.rename(temp, path)
+    except Exception:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def to_json(data):
+    """JSON as the role wrote it with ``to_nice_json`` (4 spaces, sorted keys), ending in a newline."""
+    return json.dumps(data, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"
+
+
+def write_reports(report_dir, run_id, summary):
+    """Write ``<run_id>.json`` and ``<run_id>.md`` of one cluster's run in ``report_dir``; return their paths."""
+    return [write_file(os.path.join(report_dir, "%s.json" % run_id), to_json(summary)),
+            write_file(os.path.join(report_dir, "%s.md" % run_id), markdown(summary))]

@@ -50,7 +50,9 @@ options:
     elements: dict
     default: []
   previous_report:
-    description: JSON report of an earlier run (this module's C(report.json)), for drift.
+    description:
+      - JSON report of an earlier run (this module's C(report.json)), for drift. A missing file is no earlier run.
+      - It may be the C(report.json) of O(report_dir), which is read before this run's report replaces it.
     type: path
   fail_on_new_severity:
     description: Fail when drift shows a new finding at or above this severity.

@@ -14,39 +14,52 @@ author:
 description:
   - Makes the summary of one cluster's run of C(playbooks/harden-flyte.yml) (role C(flytesec.hardening.flytesec)) from
     what each area's task registered, as a structure (RV(summary), also the host fact C(flytesec_summary)) and as
-    Markdown (RV(markdown)). The role writes them as C(<run id>.json) and C(<run id>.md) in its report directory, and
-    gathers the RV(summary) of every cluster in C(<run id>-clusters.json).
+    Markdown (RV(markdown)), and writes them as C(<run id>.json) and C(<run id>.md) in O(report_dir).
+  - With O(fleet_report) and O(clusters), it instead writes the summaries of every cluster of the run as one JSON
+    file; the role does that once per run, as C(<run id>-clusters.json) (with one cluster, the cluster's own call
+    writes it).
   - An area whose result is not given did not run; a result with C(skipped=true) is a skipped task. Give each result
     as the task registered it, failed ones included.
-  - Runs on the controller and only computes; it reads no cluster and writes nothing, so it never reports a change.
+  - Runs on the controller; it reads no cluster and writes only its report files (atomically, mode 0600, folders
+    0700), in check mode too (they are the report of the check), so it never reports a change.
     The run's check mode is the task's, shown as C(check_mode) in the summary.
 extends_documentation_fragment:
   - flytesec.hardening.attributes
 attributes:
   check_mode:
     support: full
-    details: Computes the same summary; RV(summary.check_mode) says the run was a check.
+    details: Computes the same summary and writes the same files; RV(summary.check_mode) says the run was a check.
   diff_mode:
     support: none
 options:
   cluster:
-    description: The cluster (inventory host) of the run.
+    description: The cluster (inventory host) of the run. Required without O(clusters).
     type: str
-    required: true
   run_id:
-    description: The id of the run.
+    description: The id of the run. Required without O(clusters).
     type: str
-    required: true
   namespace:
-    description: The Flyte namespace of the cluster.
+    description: The Flyte namespace of the cluster. Required without O(clusters).
     type: str
-    required: true
   backup_dir:
     description:
       - The backup location of the cluster; the run's backups are in C(<backup_dir>/<run_id>), or, for
         C(k8s:NAMESPACE), in the Secrets of NAMESPACE labelled C(hardening.flytesec.io/backup-run=<run_id>).
+      - Required without O(clusters).
     type: str
-    required: true
+  report_dir:
+    description: Folder to write C(<run_id>.json) and C(<run_id>.md) in (created, mode 0700). Omit to write nothing.
+    type: path
+  fleet_report:
+    description:
+      - JSON file (its folder created, mode 0700) of the summaries of every cluster of the run.
+      - With O(clusters), writes them and does nothing else (the other options are then not used). Without, writes
+        this cluster's summary alone, for a run of one cluster.
+    type: path
+  clusters:
+    description: With O(fleet_report), the RV(summary) of every cluster of the run (an empty list writes an empty list).
+    type: list
+    elements: dict
   error:
     description: Why the run of this cluster failed (omit when it did not); the summary's status is then C(failed).
     type: str
@@ -131,19 +144,22 @@ EXAMPLES = r"""
     cors: "{{ cors_result | default(omit) }}"
     cors_restart_required: "{{ cors_restart_required | default([]) }}"
     rollout: "{{ rollout_result | default(omit) }}"
+    report_dir: /var/tmp/flytesec/reports   # <run id>.json and <run id>.md
   register: summary
 
-- name: Write it as Markdown
-  ansible.builtin.copy:
-    content: "{{ summary.markdown }}"
-    dest: "/var/tmp/flytesec/{{ flytesec_run_id }}.md"
-    mode: "0600"
+- name: One file with the summaries of every cluster of the run
+  flytesec.hardening.flyte_summary:
+    fleet_report: "/var/tmp/flytesec/reports/{{ flytesec_run_id }}-clusters.json"
+    clusters: >-
+      {{ ansible_play_hosts_all | map('extract', hostvars) | selectattr('summary', 'defined')
+         | map(attribute='summary.summary') | list }}
+  run_once: true
 """
 
 RETURN = r"""
 summary:
   description: The summary of the cluster's run.
-  returned: always
+  returned: without O(clusters)
   type: dict
   contains:
     cluster:
@@ -258,11 +274,17 @@ summary:
       rollout: {with_securitycontext: [], restarted: [Deployment/flyteadmin], unchanged: [], not_restarted: []}
 markdown:
   description: The summary as Markdown.
-  returned: always
+  returned: without O(clusters)
   type: str
+files:
+  description: The files written.
+  returned: always
+  type: list
+  elements: str
+  sample: [/var/tmp/flytesec/reports/20260101T000000Z-123456.json, /var/tmp/flytesec/reports/20260101T000000Z-123456.md]
 ansible_facts:
   description: The host fact C(flytesec_summary), equal to RV(summary).
-  returned: always
+  returned: without O(clusters)
   type: dict
   contains:
     flytesec_summary:
@@ -282,10 +304,13 @@ RESULTS = ("preflight", "audit", "auth", "auth_secrets", "data_plane_auth", "cor
 
 def main():
     spec = dict(
-        cluster=dict(type="str", required=True),
-        run_id=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
-        backup_dir=dict(type="str", required=True),
+        cluster=dict(type="str"),
+        run_id=dict(type="str"),
+        namespace=dict(type="str"),
+        backup_dir=dict(type="str"),
+        report_dir=dict(type="path"),
+        fleet_report=dict(type="path"),
+        clusters=dict(type="list", elements="dict"),
         error=dict(type="str"),
         planes=dict(type="list", elements="str", default=[]),
         auth_restart_required=dict(type="list", elements="str", default=[]),
@@ -298,6 +323,11 @@ def main():
     spec.update((name, dict(type="dict", no_log=False)) for name in RESULTS)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
+    if p["fleet_report"] and p["clusters"] is not None:
+        module.exit_json(changed=False, files=[_write(module, sm.write_file, p["fleet_report"], sm.to_json(p["clusters"]))])
+    missing = [name for name in ("cluster", "run_id", "namespace", "backup_dir") if not p[name]]
+    if missing:
+        module.fail_json(msg="missing required arguments (without clusters): %s" % ", ".join(missing))
     summary = sm.build(
         cluster=p["cluster"], run_id=p["run_id"], namespace=p["namespace"],
         backups=backup_store.describe(p["backup_dir"], p["run_id"]), check_mode=module.check_mode, error=p["error"],
@@ -306,8 +336,19 @@ def main():
         pod_security_enforce=sm.enforce_label(p["pod_security_enforce"], p["pod_security_enforce_level"],
                                               p["pod_security_version"]),
         **dict((name, p[name]) for name in RESULTS))
-    module.exit_json(changed=False, summary=summary, markdown=sm.markdown(summary),
+    files = _write(module, sm.write_reports, p["report_dir"], p["run_id"], summary) if p["report_dir"] else []
+    if p["fleet_report"]:
+        files.append(_write(module, sm.write_file, p["fleet_report"], sm.to_json([summary])))
+    module.exit_json(changed=False, summary=summary, markdown=sm.markdown(summary), files=files,
                      ansible_facts=dict(flytesec_summary=summary))
+
+
+def _write(module, function, *args):
+    try:
+        return function(*args)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot write the report %s: %s" % (args[0], exc))
+    return None
 
 
 if __name__ == "__main__":

@@ -85,13 +85,20 @@ def test_run_rerun_summary_restore(cluster, kube, audit, tmp_path):
     markdown = (tmp_path / "reports" / ("%s.md" % run_id)).read_text()
     assert "restarted `Deployment/flyteadmin`" in markdown
 
-    # Second run: changed=0 for every task; its only writes are the lock's Lease.
+    # Second run: changed=0 for every task. Its plan changes nothing, so it takes no lock, skips the real pass and
+    # writes nothing at all (not even the lock's Lease); its summary still says what is there.
     start = audit.mark()
     second = run_playbook(HARDEN, cluster.kubeconfig, _vars(tmp_path))
     assert second.rc == 0, second.stdout[-4000:]
     assert second.changed() == 0, [name for name, res in second.tasks() if res.get("changed")]
-    writes = audit.events(since=start, writes=True, user=ADMIN, namespace=NAMESPACE)
-    assert sorted(set(e["objectRef"]["resource"] for e in writes)) == ["leases"]
+    assert audit.events(since=start, writes=True, user=ADMIN) == []
+    assert second.result("Take the hardening lock").get("skipped") is True
+    assert second.result("Decide whether the plan changes anything")["ansible_facts"]["flytesec_write_pass"] is False
+    rerun_id = second.result("Fix one run id")["ansible_facts"]["flytesec_run_id"]
+    rerun_summary = json.loads((tmp_path / "reports" / ("%s.json" % rerun_id)).read_text())
+    assert rerun_summary["status"] == "ok" and rerun_summary["areas"]["cors"]["changed"] == []
+    fleet = [f for f in second.result("Summarise the run")["files"] if f.endswith("%s-clusters.json" % rerun_id)]
+    assert len(fleet) == 1 and json.loads(Path(fleet[0]).read_text()) == [rerun_summary]
 
     # Restore the first run: every object back to its state before it, byte for byte.
     restored = run_playbook(RESTORE, cluster.kubeconfig, {"flytesec_run_id": run_id, "flytesec_namespace": NAMESPACE,
