@@ -295,6 +295,11 @@ def figure(rows, n, contender, run, key="wall_s"):
     return None, False
 
 
+def _sent(requests):
+    """Writes and dry runs of a run: what it asks the API server to do."""
+    return requests["writes"] + requests["dry_runs"]
+
+
 def slope(rows, contender, run, a=100, b=1000):
     ta, _ea = figure(rows, a, contender, run)
     tb, _eb = figure(rows, b, contender, run)
@@ -393,6 +398,13 @@ def targets(rows, sizes):
                 contender, 1000 * marginal[contender], " (extrapolated)" if extra else ""))
     if marginal.get("floor") and "collection" in marginal:
         out.append("- per-namespace cost, collection / floor: %.2f×" % (marginal["collection"] / marginal["floor"]))
+    for contender in CONTENDERS:
+        ra, _e = figure(rows, 100, contender, "first", key="requests")
+        rb, extra = figure(rows, 1000, contender, "first", key="requests")
+        if ra and rb and not extra:
+            out.append("- slope of %s first-run requests (writes and dry runs) between N=100 and N=1000 (log-log): "
+                       "%.2f (%d → %d)" % (contender, math.log(float(_sent(rb)) / _sent(ra)) / math.log(10.0),
+                                          _sent(ra), _sent(rb)))
     for contender in CONTENDERS:
         for run in ("first", "rerun"):
             s = slope(rows, contender, run)
