@@ -341,3 +341,50 @@ def _forward(method, path, headers, body, port):
         return answer.status, answer.getheaders(), answer.read()
     finally:
         conn.close()
+
+
+def flyte_workflow(name, namespace):
+    """The smallest FlyteWorkflow (start -> end), as flyteadmin would create it for an execution."""
+    return {
+        "apiVersion": "flyte.lyft.com/v1alpha1", "kind": "FlyteWorkflow",
+        "metadata": {"name": name, "namespace": namespace,
+                     "labels": {"execution-id": name, "project": "flytesnacks", "domain": "development"}},
+        "spec": {"id": "flytesnacks:development:live.start_end", "connections": {},
+                 "nodes": {"start-node": {"id": "start-node", "kind": "start"}, "end-node": {"id": "end-node", "kind": "end"}},
+                 "edges": {"downstream": {"start-node": ["end-node"]}, "upstream": {"end-node": ["start-node"]}}},
+        "executionId": {"project": "flytesnacks", "domain": "development", "name": name},
+        "inputs": {}, "tasks": {}, "node-defaults": {},
+        "rawOutputDataConfig": {"OutputLocationPrefix": "stow://flyte-live/raw"},
+    }
+
+
+def assert_propeller_authenticates(live, namespace, overrides, prefix="live"):
+    """Run the real flytepropeller from its Deployment in ``namespace`` (with ``overrides``) on a FlyteWorkflow and
+    assert it reached flyteadmin past authentication: flyteadmin answers its events NotFound (no such execution), a
+    reply an unauthenticated call never gets, with a token from the public token endpoint through the ingress."""
+    from kubernetes import client
+    pod = livepod.LivePod(live.kube, namespace, "flytepropeller", live.workdir / "propeller", live.bin_dir,
+                          overrides=overrides, hosts={live.ingress.admin_host: "127.0.0.1"}, ca_files=[live.ingress.ca_file])
+    proc = pod.start("flytepropeller")
+    custom = client.CustomObjectsApi(live.kube)
+    name = "%s-%s" % (prefix, uuid.uuid4().hex[:6])
+    try:
+        time.sleep(5)
+        assert proc.poll() is None, pod.log(proc)[-4000:]
+        custom.create_namespaced_custom_object("flyte.lyft.com", "v1alpha1", namespace, "flyteworkflows",
+                                               flyte_workflow(name, namespace))
+        deadline, log = time.monotonic() + 90, ""
+        while time.monotonic() < deadline:
+            log = pod.log(proc)
+            if "code = NotFound" in log or "code = Unauthenticated" in log or proc.poll() is not None:
+                break
+            time.sleep(1)
+        assert "code = Unauthenticated" not in log, log[-4000:]
+        assert "code = NotFound desc = missing entity of type execution" in log, log[-4000:]
+        assert ("POST", live.ingress.admin_host, "/oauth2/token", 200) in live.ingress.requests
+    finally:
+        pod.stop()
+        # propeller put its finalizer on the workflow and is gone: take it off, or the object (and the CRD) never goes.
+        custom.patch_namespaced_custom_object("flyte.lyft.com", "v1alpha1", namespace, "flyteworkflows", name,
+                                              {"metadata": {"finalizers": None}})
+        custom.delete_namespaced_custom_object("flyte.lyft.com", "v1alpha1", namespace, "flyteworkflows", name)

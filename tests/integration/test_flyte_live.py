@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, flytekit_python, harden_and_serve, livepod, login_redirect, request,
+from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, assert_propeller_authenticates, flytekit_python, harden_and_serve, livepod, login_redirect, request,
                         secret_value, token, wait_exit, wait_http)
 from playbook import run_playbook
 
@@ -237,58 +237,16 @@ def PROPELLER_OVERRIDES(live, prof_port):
     }
 
 
-def _workflow(name):
-    """The smallest FlyteWorkflow (start -> end), as flyteadmin would create it for an execution."""
-    return {
-        "apiVersion": "flyte.lyft.com/v1alpha1", "kind": "FlyteWorkflow",
-        "metadata": {"name": name, "namespace": NS,
-                     "labels": {"execution-id": name, "project": "flytesnacks", "domain": "development"}},
-        "spec": {"id": "flytesnacks:development:live.start_end", "connections": {},
-                 "nodes": {"start-node": {"id": "start-node", "kind": "start"}, "end-node": {"id": "end-node", "kind": "end"}},
-                 "edges": {"downstream": {"start-node": ["end-node"]}, "upstream": {"end-node": ["start-node"]}}},
-        "executionId": {"project": "flytesnacks", "domain": "development", "name": name},
-        "inputs": {}, "tasks": {}, "node-defaults": {},
-        "rawOutputDataConfig": {"OutputLocationPrefix": "stow://flyte-live/raw"},
-    }
-
-
 def test_propeller_authenticates_to_flyteadmin_with_its_mounted_secret(live):
     """flytepropeller, run from its Deployment, sends workflow events to flyteadmin with a token it gets from the
     public token endpoint (flyteadmin's metadata names it; the ingress stand-in serves it) using the secret mounted
     from flyte-secret-auth. flyteadmin answers the events NotFound (no such execution in its database): a reply
     past authentication, which an unauthenticated call never gets."""
-    import time
     from flyte_live import free_port
     if live.admin is None:
         live.admin, live.serve = live.start_admin("admin-for-propeller")
         assert wait_http("/healthcheck", live.serve)
-    pod = livepod.LivePod(live.kube, NS, "flytepropeller", live.workdir / "propeller", live.bin_dir,
-                          overrides=PROPELLER_OVERRIDES(live, free_port()), hosts={live.ingress.admin_host: "127.0.0.1"},
-                          ca_files=[live.ingress.ca_file])
-    proc = pod.start("flytepropeller")
-    custom = client.CustomObjectsApi(live.kube)
-    name = "live-%s" % os.urandom(3).hex()
-    try:
-        time.sleep(5)
-        assert proc.poll() is None, pod.log(proc)[-4000:]
-        custom.create_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", _workflow(name))
-        deadline = time.monotonic() + 90
-        log = ""
-        while time.monotonic() < deadline:
-            log = pod.log(proc)
-            if "code = NotFound" in log or "code = Unauthenticated" in log or proc.poll() is not None:
-                break
-            time.sleep(1)
-        assert "code = Unauthenticated" not in log, log[-4000:]
-        assert "code = NotFound desc = missing entity of type execution" in log, log[-4000:]
-        # the token came from the public token endpoint, through the ingress, with the mounted secret
-        assert ("POST", live.ingress.admin_host, "/oauth2/token", 200) in live.ingress.requests
-    finally:
-        pod.stop()
-        # propeller put its finalizer on the workflow and is gone: take it off, or the object (and the CRD) never goes.
-        custom.patch_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name,
-                                              {"metadata": {"finalizers": None}})
-        custom.delete_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name)
+    assert_propeller_authenticates(live, NS, PROPELLER_OVERRIDES(live, free_port()))
 
 
 # -- inputs that crash Flyte -----------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from flyte_live import (ADMIN_GRPC, Ingress, Live, build_flyte, free_port, livepod, secret_value, token, wait_http)
+from flyte_live import (ADMIN_GRPC, Ingress, Live, assert_propeller_authenticates, build_flyte, free_port, livepod, secret_value, token,
+                        wait_http)
 from playbook import run_playbook
 
 __metaclass__ = type
@@ -342,33 +343,7 @@ def _propeller_overrides(live):
 def test_flytepropeller_authenticates_with_the_synced_secret(live):
     """flytepropeller, run from its Deployment on the Secret the operator synced, gets a token from the public token
     endpoint (through the ingress stand-in) and its calls to flyteadmin pass authentication."""
-    from test_flyte_live import _workflow
-    pod = livepod.LivePod(live.kube, NS, "flytepropeller", live.workdir / "propeller", live.bin_dir,
-                          overrides=_propeller_overrides(live), hosts={live.ingress.admin_host: "127.0.0.1"},
-                          ca_files=[live.ingress.ca_file])
-    proc = pod.start("flytepropeller")
-    custom = client.CustomObjectsApi(live.kube)
-    workflow = _workflow("eso-%s" % os.urandom(3).hex())
-    workflow["metadata"]["namespace"] = NS
-    name = workflow["metadata"]["name"]
-    try:
-        time.sleep(5)
-        assert proc.poll() is None, pod.log(proc)[-4000:]
-        custom.create_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", workflow)
-        deadline, log = time.monotonic() + 90, ""
-        while time.monotonic() < deadline:
-            log = pod.log(proc)
-            if "code = NotFound" in log or "code = Unauthenticated" in log or proc.poll() is not None:
-                break
-            time.sleep(1)
-        assert "code = Unauthenticated" not in log, log[-4000:]
-        assert "code = NotFound desc = missing entity of type execution" in log, log[-4000:]
-        assert ("POST", live.ingress.admin_host, "/oauth2/token", 200) in live.ingress.requests
-    finally:
-        pod.stop()
-        custom.patch_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name,
-                                              {"metadata": {"finalizers": None}})
-        custom.delete_namespaced_custom_object("flyte.lyft.com", "v1alpha1", NS, "flyteworkflows", name)
+    assert_propeller_authenticates(live, NS, _propeller_overrides(live), prefix="eso")
 
 
 def _wait_ready(live, name, reason, timeout=60):
