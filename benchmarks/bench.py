@@ -402,9 +402,9 @@ def targets(rows, sizes):
         ra, _e = figure(rows, 100, contender, "first", key="requests")
         rb, extra = figure(rows, 1000, contender, "first", key="requests")
         if ra and rb and not extra:
+            grown = math.log(float(_sent(rb)) / _sent(ra)) / math.log(10.0)
             out.append("- slope of %s first-run requests (writes and dry runs) between N=100 and N=1000 (log-log): "
-                       "%.2f (%d → %d)" % (contender, math.log(float(_sent(rb)) / _sent(ra)) / math.log(10.0),
-                                          _sent(ra), _sent(rb)))
+                       "%.2f (%d → %d)" % (contender, grown, _sent(ra), _sent(rb)))
     for contender in CONTENDERS:
         for run in ("first", "rerun"):
             s = slope(rows, contender, run)

@@ -15,7 +15,6 @@ from __future__ import absolute_import, division, print_function
 
 import base64
 import json
-import os
 import subprocess
 import urllib.parse
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, assert_propeller_authenticates, flytekit_python, harden_and_serve, livepod, login_redirect, request,
+from flyte_live import (ADMIN_GRPC, ADMIN_OVERRIDES, assert_propeller_authenticates, flytekit_python, harden_and_serve, login_redirect, request,
                         secret_value, token, wait_exit, wait_http)
 from playbook import run_playbook
 
