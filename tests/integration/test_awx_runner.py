@@ -15,7 +15,7 @@
   injected as AWX does it (CredentialType.inject_credential): its injectors rendered in Jinja's sandbox with the
   credential's inputs (an empty input renders as ""), env injectors into ``env/envvars``, extra_vars injectors as a
   file passed with ``-e @file``, file injectors as files in the private data dir. Its inputs: a real Keycloak
-  (hack/keycloak/up.sh) and its admin user; nothing of the IdP is in the extra vars but the realm and Flyte's URL.
+  (hack/keycloak/up.sh) and its admin user; the extra vars name no IdP URL or credential (the realm, Flyte's URL).
 - Jobs: Harden Flyte (flytesec_state_store=cluster: backups as Secrets, the report as a ConfigMap, set_stats; the
   Flyte clients registered in Keycloak, their secrets written to Flyte's Secrets); the scheduled check job twice
   with one hand edit in between (the second reports exactly that drift: one changed task); Restore Flyte from a
@@ -209,7 +209,9 @@ class Jobs:
             (pdd / "env" / "cmdline").write_text(" ".join(cmdline))
         (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local\n")
         shutil.copy(str(self.installed / "playbooks" / playbook), str(pdd / "project" / playbook))
-        env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("K8S_AUTH_", "KUBECONFIG", "ANSIBLE_")))
+        # nothing of this machine's cluster or IdP settings: a job has what its credentials inject, nothing else
+        env = dict((k, v) for k, v in os.environ.items() if not k.startswith(
+            ("K8S_AUTH_", "KUBECONFIG", "ANSIBLE_", "KEYCLOAK_", "OKTA_", "AZURE_", "GOOGLE_OAUTH_", "FLYTESEC_IDP_")))
         env.update({"HOME": str(home), "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
                     "ANSIBLE_COLLECTIONS_PATH": str(self.collections), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "False",
                     "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_NOCOLOR": "1"})
