@@ -358,6 +358,23 @@ class Keycloak:
         self.url = url
         self.admin_password = password
 
+    def admin(self, method, path, body=None):
+        """Keycloak's admin REST API as the bootstrap admin: ``method`` on ``/admin/realms<path>``; the JSON answer
+        (None when empty). An error status raises urllib.error.HTTPError."""
+        import json
+        import urllib.parse
+        import urllib.request
+        form = urllib.parse.urlencode({"grant_type": "password", "client_id": "admin-cli", "username": "admin",
+                                       "password": self.admin_password}).encode()
+        with urllib.request.urlopen("%s/realms/master/protocol/openid-connect/token" % self.url, form, timeout=30) as answer:
+            token = json.loads(answer.read())["access_token"]
+        request = urllib.request.Request("%s/admin/realms%s" % (self.url, path), method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": "Bearer %s" % token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            text = answer.read()
+        return json.loads(text) if text else None
+
 
 @pytest.fixture(scope="session")
 def keycloak(cluster):

@@ -43,19 +43,6 @@ def _form(url, form, headers=None):
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def _admin(keycloak, method, path, body=None):
-    _s, tok = _form("%s/realms/master/protocol/openid-connect/token" % keycloak.url,
-                    {"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                     "password": keycloak.admin_password})
-    req = urllib.request.Request("%s/admin/realms%s" % (keycloak.url, path), method=method,
-                                 data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Authorization": "Bearer %s" % tok["access_token"],
-                                          "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as answer:
-        text = answer.read()
-        return json.loads(text) if text else None
-
-
 def _projects(token):
     return request("GET", "/api/v1/projects", headers={"Authorization": "Bearer %s" % token})
 
@@ -73,7 +60,7 @@ def test_keycloak_token_for_propeller_is_accepted(live):
 
 def test_token_with_another_audience_is_refused(live):
     """A client of the same realm without Flyte's audience: Keycloak issues a token, flyteadmin refuses it."""
-    _admin(live.keycloak, "POST", "/%s/clients" % live.realm, {
+    live.keycloak.admin("POST", "/%s/clients" % live.realm, {
         "clientId": "not-flyte", "secret": "not-flyte-secret-0123456789", "publicClient": False,
         "serviceAccountsEnabled": True, "standardFlowEnabled": False, "protocol": "openid-connect",
         # the scp claim flyteadmin wants, so that only the audience differs from flytepropeller's token

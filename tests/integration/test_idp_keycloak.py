@@ -40,14 +40,8 @@ def _claims(token):
 
 
 def _admin_get(keycloak, path):
-    status, token = _post("%s/realms/master/protocol/openid-connect/token" % keycloak.url,
-                          {"grant_type": "password", "client_id": "admin-cli", "username": "admin",
-                           "password": keycloak.admin_password})
-    request = urllib.request.Request("%s/admin/realms%s" % (keycloak.url, path),
-                                     headers={"Authorization": "Bearer %s" % token["access_token"]})
     try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.loads(answer.read())
+        return keycloak.admin("GET", path)
     except urllib.error.HTTPError as exc:
         return exc.code
 
