@@ -6,7 +6,8 @@
 Rules are given in RBAC form (``apiGroups``, ``resources``, ``verbs``) with the ``namespace`` they apply in (none
 for cluster-wide ones), as awx/rbac/role.yml and clusterrole.yml ship them; ``expand`` turns them into single
 permissions, ``missing`` asks the API server (SelfSubjectAccessReview, through ``FlyteK8sClient.can``) for each and
-returns the refused ones, and ``message`` names them.
+returns the refused ones, and ``message`` names them. ``permission`` is the one a request on an object needs (flyte_restore
+asks those of the reads and writes it is about to make).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -35,6 +36,29 @@ def expand(rules):
     return out
 
 
+def permission(client, api_version, kind, verb, namespace=None, name=None):
+    """The ``(group, resource, verb, namespace)`` that ``verb`` on the object ``kind`` ``namespace``/``name`` needs.
+
+    The resource is discovery's plural; a Namespace is asked in itself (RBAC authorizes a request on the Namespace N
+    in N, so a Role there grants it), another cluster-scoped object cluster-wide."""
+    found = client.resource(api_version, kind)
+    group = api_version.rpartition("/")[0]
+    if kind == "Namespace":
+        namespace = name
+    elif not getattr(found, "namespaced", True):
+        namespace = None
+    return (group, found.name, verb, namespace or None)
+
+
+def unique(items):
+    """``items`` without repeats, in their order."""
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
 def describe(item):
     group, resource, verb, namespace = item
     what = "%s%s" % (resource, "." + group if group else "")
@@ -52,7 +76,7 @@ def missing(client, items):
     return refused
 
 
-def message(refused, total):
-    return ("preflight: the identity of this run lacks %d of the %d permissions the run needs (asked with "
+def message(refused, total, prefix="preflight", needs="the run needs"):
+    return ("%s: the identity of this run lacks %d of the %d permissions %s (asked with "
             "SelfSubjectAccessReview, nothing was written): %s. Grant them (awx/rbac/role.yml, awx/rbac/clusterrole.yml)"
-            % (len(refused), total, "; ".join("cannot %s" % describe(item) for item, _reason in refused)))
+            % (prefix, len(refused), total, needs, "; ".join("cannot %s" % describe(item) for item, _reason in refused)))

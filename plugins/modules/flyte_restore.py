@@ -23,6 +23,11 @@ description:
   - Namespaces go first, so that their Pod Security labels are back before the restored workloads roll out (a
     restored pod template the namespace still enforced C(restricted) on would be refused); deletions go last.
   - Secret values never appear in the result or the diff.
+  - With O(check_access) (the default), the restore first asks the API server (SelfSubjectAccessReview, sent as a
+    dry run) for every permission it needs, and fails naming each one its identity lacks (for example
+    C(cannot patch deployments.apps in namespace flyte)). It asks for list on the backup Secrets before it reads them,
+    for get on each object before it reads them and, once it knows what differs, for patch, create or delete on each
+    object before its first write. Nothing is written when one is missing.
 extends_documentation_fragment:
   - flytesec.hardening.attributes
   - kubernetes.core.k8s_auth_options
@@ -52,6 +57,13 @@ options:
     description: Restore only objects of these kinds (for example C(ConfigMap)).
     type: list
     elements: str
+  check_access:
+    description:
+      - Ask for every permission the restore needs (SelfSubjectAccessReview) before the requests that need it, and
+        fail naming the missing ones before the first write. C(false) skips the reviews (an API server whose
+        authorizer does not answer them).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -82,8 +94,23 @@ unchanged:
   returned: always
   type: list
   elements: str
+permissions:
+  description:
+    - The permissions O(check_access) asked for and the API server confirmed (or refused, then also in RV(access_denied)),
+      as C(verb resource.group in namespace NS) or C(verb resource.group cluster-wide).
+  returned: always
+  type: list
+  elements: str
+  sample: [list secrets in namespace flyte, get deployments.apps in namespace flyte, patch deployments.apps in namespace flyte]
+access_denied:
+  description: The permissions the API server refused, as in RV(permissions).
+  returned: when a permission is missing (the module fails)
+  type: list
+  elements: str
+  sample: [patch deployments.apps in namespace flyte]
 """
 
+from ansible_collections.flytesec.hardening.plugins.module_utils import access
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
@@ -95,6 +122,19 @@ def order(item):
     return (2 if record.get("absent") else 0 if kind == "Namespace" else 1, kind, namespace or "", name, api_version)
 
 
+def preflight(module, client, needed, needs, result):
+    """Ask (SelfSubjectAccessReview) for every permission of ``needed`` not asked yet; fail naming the refused ones."""
+    needed = [item for item in access.unique(needed) if access.describe(item) not in result["permissions"]]
+    try:
+        refused = access.missing(client, needed)
+    except k8s_utils.FlyteK8sError as exc:
+        module.fail_json(msg="restore preflight: %s" % exc, **result)
+    result["permissions"].extend(access.describe(item) for item in needed)
+    if refused:
+        module.fail_json(msg=access.message(refused, len(needed), prefix="restore preflight", needs=needs),
+                         access_denied=[access.describe(item) for item, _reason in refused], **result)
+
+
 def main():
     module = k8s_utils.new_module(
         argument_spec=dict(
@@ -102,19 +142,24 @@ def main():
             run_id=dict(type="str", required=True),
             namespace=dict(type="str"),
             kinds=dict(type="list", elements="str"),
+            check_access=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
+    result = dict(changed=False, restored=[], deleted=[], unchanged=[], permissions=[])
     client = k8s_utils.connect(module) if backup_store.is_cluster(p["backup_dir"]) else None
     try:
+        if client is not None and p["check_access"]:
+            preflight(module, client, [("", "secrets", "list", backup_store.cluster_namespace(p["backup_dir"]))],
+                      "the restore needs to read the backups of run %s" % p["run_id"], result)
         store = backup_store.open_store(p["backup_dir"], client)
         records = store.load(run_id=p["run_id"])
     except bk.BackupError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), **result)
     if not records:
         module.fail_json(msg="run_id: no backups of run %s in backup_dir %s" % (
-            p["run_id"], backup_store.describe(p["backup_dir"], p["run_id"])))
+            p["run_id"], backup_store.describe(p["backup_dir"], p["run_id"])), **result)
     first = {}
     for record in records:
         if p["namespace"] and record.get("namespace") not in (None, p["namespace"]):
@@ -124,13 +169,20 @@ def main():
         first.setdefault((record["apiVersion"], record["kind"], record.get("namespace"), record["name"]), record)
     if p["kinds"]:
         first = dict((key, r) for key, r in first.items() if r["kind"] in p["kinds"])
+    selected = sorted(first.items(), key=order)
+    for (api_version, kind, namespace, name), record in selected:
+        if not record.get("restorable", True):
+            module.fail_json(msg="%s/%s/%s: %s" % (kind, namespace or "-", name, record.get("reason")), **result)
     client = client or k8s_utils.connect(module)
-    result = dict(changed=False, restored=[], deleted=[], unchanged=[])
     try:
-        for (api_version, kind, namespace, name), record in sorted(first.items(), key=order):
+        # Read everything, then ask for every write the restore will make, then write: a missing permission fails
+        # the restore before its first request that needs it, with nothing written.
+        if p["check_access"]:
+            preflight(module, client, [access.permission(client, key[0], key[1], "get", key[2], key[3]) for key, _r in selected],
+                      "the restore needs to read the objects of run %s" % p["run_id"], result)
+        plan = []
+        for (api_version, kind, namespace, name), record in selected:
             label = "%s/%s/%s" % (kind, namespace or "-", name)
-            if not record.get("restorable", True):
-                module.fail_json(msg="%s: %s" % (label, record.get("reason")), **result)
             current = client.get(api_version, kind, name, namespace)
             if record.get("absent"):
                 if current is None:
@@ -140,16 +192,28 @@ def main():
                 if holder and holder != p["run_id"]:
                     module.warn("%s: held by run %s, left in place" % (label, holder))
                     continue
-                client.delete(api_version, kind, name, namespace)
-                result["deleted"].append(label)
+                plan.append(("delete", (api_version, kind, namespace, name), record, None))
             elif current is None:
-                client.create(api_version, kind, bk.restore_body(record), namespace)
-                result["restored"].append(label)
+                plan.append(("create", (api_version, kind, namespace, name), record, None))
             else:
                 patch = bk.restore_patch(record, current)
                 if not patch:
                     result["unchanged"].append(label)
                     continue
+                plan.append(("patch", (api_version, kind, namespace, name), record, patch))
+        if p["check_access"]:
+            preflight(module, client, [access.permission(client, key[0], key[1], verb, key[2], key[3])
+                                       for verb, key, _r, _patch in plan],
+                      "the restore needs to put back the objects of run %s" % p["run_id"], result)
+        for verb, (api_version, kind, namespace, name), record, patch in plan:
+            label = "%s/%s/%s" % (kind, namespace or "-", name)
+            if verb == "delete":
+                client.delete(api_version, kind, name, namespace)
+                result["deleted"].append(label)
+            elif verb == "create":
+                client.create(api_version, kind, bk.restore_body(record), namespace)
+                result["restored"].append(label)
+            else:
                 client.patch(api_version, kind, name, namespace, patch, patch_type="merge")
                 result["restored"].append(label)
             result["changed"] = True

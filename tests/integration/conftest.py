@@ -4,7 +4,8 @@
 
 cluster  session: starts the cluster with hack/cluster/up.sh (build if needed; a no-op when it
          already runs) unless FLYTESEC_KUBECONFIG names one. Attributes: name, kubeconfig,
-         dev_kubeconfig, run_dir, audit_log, bin_dir, server; kubectl(*args) runs the built kubectl.
+         dev_kubeconfig, run_dir, audit_log, bin_dir, server; kubectl(*args) runs the built kubectl;
+         token_kubeconfig(namespace, service_account, path) writes a kubeconfig with a token of that ServiceAccount.
 flyte    session: installs upstream Flyte v1.16.8 with hack/cluster/flyte-up.sh (re-runnable);
          attributes core_ns, binary_ns. FLYTESEC_FLYTE_FRESH=0 keeps an existing install (default: reinstall from scratch).
 kube     session: a kubernetes.client.ApiClient for the admin kubeconfig (system:masters).
@@ -161,6 +162,23 @@ class Cluster:
         environ.update({"KUBECONFIG": str(self.kubeconfig), "K8S_AUTH_KUBECONFIG": str(self.kubeconfig),
                         "PATH": "%s:%s" % (self.bin_dir, os.environ.get("PATH", ""))})
         return environ
+
+    def token_kubeconfig(self, namespace, service_account, path, duration="2h"):
+        """Write a kubeconfig at ``path`` (mode 0600) that authenticates as the ServiceAccount with a new token of it."""
+        import yaml
+        token = self.kubectl("-n", namespace, "create", "token", service_account, "--duration", duration).stdout.strip()
+        with open(str(self.kubeconfig)) as handle:
+            admin = yaml.safe_load(handle)
+        entry = dict(admin["clusters"][0]["cluster"])
+        if entry.get("certificate-authority") and not os.path.isabs(entry["certificate-authority"]):
+            entry["certificate-authority"] = str(self.kubeconfig.parent / entry["certificate-authority"])
+        user = "system:serviceaccount:%s:%s" % (namespace, service_account)
+        Path(path).write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "sa",
+            "clusters": [{"name": "c", "cluster": entry}], "users": [{"name": user, "user": {"token": token}}],
+            "contexts": [{"name": "sa", "context": {"cluster": "c", "user": user}}]}))
+        os.chmod(str(path), 0o600)
+        return Path(path)
 
     def kubectl(self, *args, **kwargs):
         """Run the built kubectl (admin unless kubeconfig= is given); CompletedProcess, text mode."""

@@ -9,8 +9,8 @@
   dir and a fresh HOME for every job, as in an execution environment that is thrown away.
 - The collection is the built artifact (``ansible-galaxy collection build``, what ``make build`` runs), installed
   from its tarball into a temporary collections path next to kubernetes.core; nothing else is on the path.
-- The token is a ServiceAccount's with exactly the rights of awx/rbac/role.yml and awx/rbac/clusterrole.yml;
-  the audit log shows no request of it refused (403).
+- The token is a ServiceAccount's with exactly the rights of awx/rbac/role.yml and awx/rbac/clusterrole.yml,
+  granted by the installed collection's playbooks/awx-rbac.yml; the audit log shows no request of it refused (403).
 - The IdP admin credential is the custom credential type of awx/credential_type_idp_admin.yml, validated and
   injected as AWX does it (CredentialType.inject_credential): its injectors rendered in Jinja's sandbox with the
   credential's inputs (an empty input renders as ""), env injectors into ``env/envvars``, extra_vars injectors as a
@@ -50,6 +50,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from conftest import install_flyte, rolled_out, wait_for
+from playbook import run_playbook
 
 __metaclass__ = type
 
@@ -95,23 +96,22 @@ def _install_artifact(tmp):
     return collections, installed
 
 
-def _service_account(cluster):
-    """A ServiceAccount bound to exactly the shipped Role (in NS) and ClusterRole; its token."""
-    kubectl = cluster.kubectl
-    kubectl("create", "namespace", SA_NS, check=False)
-    kubectl("-n", SA_NS, "create", "serviceaccount", SA, check=False)
-    kubectl("-n", NS, "apply", "-f", ROOT / "awx" / "rbac" / "role.yml")
-    kubectl("apply", "-f", ROOT / "awx" / "rbac" / "clusterrole.yml")
-    for args in (["-n", NS, "create", "rolebinding", "flytesec-awx", "--role", "flytesec-hardening"],
-                 ["create", "clusterrolebinding", "flytesec-awx", "--clusterrole", "flytesec-hardening"]):
-        body = kubectl(*(args + ["--serviceaccount", "%s:%s" % (SA_NS, SA), "--dry-run=client", "-o", "yaml"])).stdout
-        kubectl("apply", "-f", "-", input=body)
-    return kubectl("-n", SA_NS, "create", "token", SA, "--duration", "2h").stdout.strip()
+def _rbac_vars(state="present"):
+    return {"awx_rbac_namespace": NS, "awx_rbac_subject_namespace": SA_NS, "awx_rbac_subject_name": SA,
+            "awx_rbac_state": state}
+
+
+def _service_account(cluster, collections, installed):
+    """A ServiceAccount bound to exactly the shipped Role (in NS) and ClusterRole by the installed collection's
+    awx-rbac.yml, as the AWX admin grants them (docs/awx.md); its token."""
+    granted = run_playbook(installed / "playbooks" / "awx-rbac.yml", cluster.kubeconfig, _rbac_vars(),
+                           env={"ANSIBLE_COLLECTIONS_PATH": str(collections)})
+    assert granted.rc == 0, granted.stdout[-3000:]
+    return cluster.kubectl("-n", SA_NS, "create", "token", SA, "--duration", "2h").stdout.strip()
 
 
 def _cleanup_service_account(cluster):
-    cluster.kubectl("delete", "clusterrolebinding", "flytesec-awx", "--ignore-not-found", check=False)
-    cluster.kubectl("delete", "clusterrole", "flytesec-hardening", "--ignore-not-found", check=False)
+    run_playbook(ROOT / "playbooks" / "awx-rbac.yml", cluster.kubeconfig, _rbac_vars("absent"))
     cluster.kubectl("delete", "namespace", SA_NS, "--ignore-not-found", "--wait=false", check=False)
 
 
@@ -337,7 +337,7 @@ def test_awx_jobs_with_runner(cluster, kube, audit, keycloak, tmp_path, record_p
     wait_for(rolled_out(kube, NS), timeout=180, message="rollouts")
     secrets_before = _secret_values(cluster)
     collections, installed = _install_artifact(tmp_path)
-    token = _service_account(cluster)
+    token = _service_account(cluster, collections, installed)
     before = _state(cluster)   # the job's Role and RoleBinding included: the AWX admin made them, not the run
     # The IdP admin credential as an AWX admin fills it in (Keycloak's URL, admin user and password; the other
     # providers' inputs left empty), attached to the harden and the check job templates

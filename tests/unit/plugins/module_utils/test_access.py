@@ -68,3 +68,23 @@ def test_shipped_rules_one_need_each_and_nothing_cluster_wide_that_writes():
             "a permission is granted twice"
         assert all("*" not in (r["apiGroups"] + r["resources"] + r["verbs"]) for r in rules)
     assert set(v for r in cluster["rules"] for v in r["verbs"]) <= set(["get", "list"])
+
+
+def test_the_permission_of_a_request_on_an_object():
+    """Discovery's plural and group; a Namespace is asked in itself, another cluster-scoped object cluster-wide."""
+    class Discovery:
+        PLURALS = {"Deployment": ("deployments", True), "Namespace": ("namespaces", False),
+                   "ClusterRole": ("clusterroles", False), "NetworkPolicy": ("networkpolicies", True)}
+
+        def resource(self, api_version, kind):
+            found = type("Resource", (), {})()
+            found.name, found.namespaced = self.PLURALS[kind]
+            return found
+    client = Discovery()
+    assert access.permission(client, "apps/v1", "Deployment", "patch", "flyte", "flyteadmin") == ("apps", "deployments", "patch", "flyte")
+    assert access.permission(client, "v1", "Namespace", "patch", None, "flyte") == ("", "namespaces", "patch", "flyte")
+    assert access.permission(client, "rbac.authorization.k8s.io/v1", "ClusterRole", "patch", "flyte", "x") == \
+        ("rbac.authorization.k8s.io", "clusterroles", "patch", None)
+    assert access.permission(client, "networking.k8s.io/v1", "NetworkPolicy", "delete", "flyte") == \
+        ("networking.k8s.io", "networkpolicies", "delete", "flyte")
+    assert access.unique([1, 2, 1, 3, 2]) == [1, 2, 3]

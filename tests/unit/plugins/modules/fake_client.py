@@ -40,6 +40,8 @@ class FakeClient:
         self._version = 1000
         self.rollouts = {}          # (kind, name) -> ("complete" | "failed", message)
         self.default_rollout = None  # a state for every other workload, or None: its status as stored
+        self.denied = set()         # (group, resource, verb, namespace) a SelfSubjectAccessReview refuses
+        self.reviews = []           # every SelfSubjectAccessReview asked (not a request of self.requests)
         if objects is None:
             objects = upstream_manifests.load(upstream_manifests.CORE)
         self.add({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
@@ -150,7 +152,13 @@ class FakeClient:
         return out
 
     def resource(self, api_version, kind):
-        return (api_version, kind)
+        return FakeResource(api_version, kind)
+
+    def can(self, verb, resource, group="", namespace=None):
+        """FlyteK8sClient.can: allowed unless (group, resource, verb, namespace) is in ``self.denied``."""
+        item = (group, resource, verb, namespace)
+        self.reviews.append(item)
+        return item not in self.denied, "RBAC: not allowed" if item in self.denied else ""
 
     def create(self, api_version, kind, body, namespace=None):
         name = body["metadata"]["name"]
@@ -176,6 +184,17 @@ class FakeClient:
         if not self.check_mode:
             return self.store.pop((kind, namespace, name), None)
         return self.store.get((kind, namespace, name))
+
+
+class FakeResource:
+    """What discovery answers for a kind: its plural ``name``, ``group`` and whether it is ``namespaced``."""
+
+    def __init__(self, api_version, kind):
+        lower = kind.lower()
+        self.name = lower[:-1] + "ies" if lower.endswith("y") else lower + ("es" if lower.endswith("s") else "s")
+        self.group = api_version.rpartition("/")[0]
+        self.kind = kind
+        self.namespaced = kind not in CLUSTER_SCOPED
 
 
 def json_patch(obj, operations):

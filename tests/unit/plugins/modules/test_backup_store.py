@@ -72,6 +72,49 @@ def test_cors_run_keeps_secrets_then_restore_from_them_alone():
     assert _backup_secrets(client) == secrets
 
 
+def _cors_run(client):
+    done, failed = run_module(flyte_cors, dict(CORS, backup_dir="k8s:flyte", run_id=RUN), client)
+    assert not failed and done["changed"]
+    return done
+
+
+@pytest.mark.parametrize("denied,phase", [
+    (("", "secrets", "list", "flyte"), "to read the backups of run"),
+    (("", "configmaps", "get", "flyte"), "to read the objects of run"),
+    (("", "configmaps", "patch", "flyte"), "to put back the objects of run"),
+])
+def test_restore_asks_for_every_permission_before_it_needs_it(denied, phase):
+    """flyte_restore's preflight: list on the backup Secrets, get on every object, then the writes it will make; one
+    refused fails the restore naming it, before the first request that needs it (no write, no read it lacks)."""
+    client = FakeClient()
+    _cors_run(client)
+    client.denied = set([denied])
+    seen = len(client.requests)
+    result, failed = run_module(flyte_restore, {"backup_dir": "k8s:flyte", "run_id": RUN}, client)
+    wanted = "cannot %s %s in namespace flyte" % (denied[2], denied[1])
+    assert failed and wanted in result["msg"] and "SelfSubjectAccessReview" in result["msg"], result
+    assert phase in result["msg"] and "lacks 1 of the 1 permissions" in result["msg"]
+    assert result["access_denied"] == [wanted[len("cannot "):]] and result["restored"] == []
+    asked = client.requests[seen:]
+    assert [r for r in asked if r["verb"] in ("create", "patch", "replace", "delete")] == []
+    assert not [r for r in asked if r["kind"] == ("Secret" if denied[1] == "secrets" else "ConfigMap")
+                and r["verb"] == denied[2]], "a request it was refused"
+    # granted again: the same restore asks the same permissions and puts the objects back
+    client.denied = set()
+    restored, failed = run_module(flyte_restore, {"backup_dir": "k8s:flyte", "run_id": RUN}, client)
+    assert not failed and restored["permissions"] == [
+        "list secrets in namespace flyte", "get configmaps in namespace flyte", "patch configmaps in namespace flyte"]
+    assert len(restored["restored"]) == 2
+
+
+def test_restore_without_check_access_asks_nothing():
+    client = FakeClient()
+    _cors_run(client)
+    client.denied = set([("", "configmaps", "patch", "flyte")])
+    restored, failed = run_module(flyte_restore, {"backup_dir": "k8s:flyte", "run_id": RUN, "check_access": False}, client)
+    assert not failed and restored["permissions"] == [] and client.reviews == [] and len(restored["restored"]) == 2
+
+
 def test_restore_of_an_unknown_run_names_where_it_looked():
     result, failed = run_module(flyte_restore, {"backup_dir": "k8s:flyte", "run_id": "nope"}, FakeClient())
     assert failed and "no backups of run nope in backup_dir k8s:flyte (Secrets labelled" in result["msg"]
