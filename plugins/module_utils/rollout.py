@@ -124,6 +124,49 @@ def plan_restart(workload, refs, objects, force=False, run_id=None):
     return plan
 
 
+def last_written(obj):
+    """The time (RFC 3339 text, UTC) of the last write to ``obj``: the newest ``managedFields`` entry; None if unknown."""
+    times = [m.get("time") for m in ((obj or {}).get("metadata") or {}).get("managedFields") or [] if m.get("time")]
+    return max(times) if times else None
+
+
+def current_replicaset(deployment, replicasets):
+    """The ReplicaSet whose pods a Deployment runs now: owned by it, with its revision (the newest one otherwise)."""
+    uid = (deployment.get("metadata") or {}).get("uid")
+    revision = ((deployment.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision")
+    owned = [rs for rs in replicasets
+             if any(o.get("uid") == uid for o in (rs.get("metadata") or {}).get("ownerReferences") or [])]
+    same = [rs for rs in owned
+            if ((rs.get("metadata") or {}).get("annotations") or {}).get("deployment.kubernetes.io/revision") == revision]
+    pool = same or owned
+    return max(pool, key=lambda rs: rs["metadata"].get("creationTimestamp") or "") if pool else None
+
+
+def pending_restart(plan, workload, inputs, replicasets):
+    """Whether a workload's pods predate its configuration, for a workload this run did not change the inputs of.
+
+    ``plan``: its ``plan_restart``; ``inputs``: the ConfigMaps and Secrets it consumes that count (read objects).
+    With a recorded hash, a different hash says so. Without one (never restarted by this collection), a Deployment's
+    pods predate an input written (``last_written``) after its current ReplicaSet was created: a run that stopped
+    between a configuration write and its restart leaves exactly that. Returns the reason, or None."""
+    if plan["action"] != "restart":
+        return None
+    if plan["old_hash"] is not None:
+        return "its configuration changed since its last restart by this collection (config hash %s)" % plan["old_hash"]
+    if workload.get("kind") != "Deployment":
+        return None
+    replicaset = current_replicaset(workload, replicasets)
+    started = replicaset and replicaset["metadata"].get("creationTimestamp")
+    if not started:
+        return None
+    newer = sorted((last_written(o), "%s/%s" % (o.get("kind"), o["metadata"]["name"])) for o in inputs
+                   if o and last_written(o) and last_written(o) > started)
+    if not newer:
+        return None
+    return "%s was written at %s, after its pods' ReplicaSet %s was created (%s)" % (
+        newer[-1][1], newer[-1][0], replicaset["metadata"]["name"], started)
+
+
 def hash_diff(workload_label, old_hash, new_hash):
     """The diff entry of a restart: the pod template's config-hash annotation before and after."""
     return {"before_header": "%s pod template" % workload_label, "after_header": "%s pod template" % workload_label,

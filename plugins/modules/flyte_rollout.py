@@ -44,9 +44,28 @@ options:
     description:
       - The workloads to consider, as C(Kind/name) (for example C(Deployment/flyteadmin)) or a bare name for a Deployment.
       - Usually the C(restart_required) list that other modules of this collection return.
+      - O(workloads) or O(candidates) must name at least one workload.
     type: list
     elements: str
-    required: true
+    default: []
+  candidates:
+    description:
+      - More workloads (C(Kind/name)) whose pods may predate their configuration, because an earlier run stopped
+        between a configuration write and its restart. Each restarts only when that is so (RV(pending)) - its
+        recorded config hash differs from the current one, or, with none recorded, a Deployment's input in
+        O(candidate_inputs) was last written (its C(managedFields) time) after the Deployment's current ReplicaSet was
+        created. Otherwise it is left alone, without a write. Missing ones are ignored.
+    type: list
+    elements: str
+    default: []
+  candidate_inputs:
+    description:
+      - The ConfigMaps and Secrets (C(Kind/name)) whose writes count for O(candidates) (the objects this collection
+        edits; M(flytesec.hardening.flyte_info) returns them as RV(flytesec.hardening.flyte_info#module:objects)).
+        Empty, every ConfigMap and Secret a candidate consumes counts.
+    type: list
+    elements: str
+    default: []
   force:
     description: Restart even when the hash is unchanged (a new hash is still recorded).
     type: bool
@@ -82,6 +101,14 @@ restarted:
   type: list
   elements: str
   sample: [Deployment/flyteadmin]
+pending:
+  description:
+    - The O(candidates) restarted (in check mode, that would restart) because their pods predate their
+      configuration, with the reason. In check mode they count as drift, as nothing else reports them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{workload: Deployment/flyteadmin, reason: "ConfigMap/flyte-admin-base-config was written at ..."}]
 unchanged:
   description: Workloads whose inputs did not change.
   returned: always
@@ -142,13 +169,23 @@ def parse_workload(text):
     return wl.parse_workload(text, ro.ROLLABLE_KINDS)
 
 
-def read_workloads(client, targets, namespace):
+def _object_label(text):
+    """``Kind/name`` of a ConfigMap or Secret (ValueError otherwise)."""
+    kind, _sep, name = str(text).partition("/")
+    if kind not in ("ConfigMap", "Secret") or not name:
+        raise ValueError("candidate_inputs: %r is not ConfigMap/name or Secret/name" % (text,))
+    return "%s/%s" % (kind, name)
+
+
+def read_workloads(client, targets, namespace, missing_ok=False):
     """Read each workload and the ConfigMaps and Secrets it consumes: ``[(kind, name, workload, refs, objects)]``.
 
-    Raises ValueError naming a workload that is not there (before any write)."""
+    Raises ValueError naming a workload that is not there (before any write), unless ``missing_ok``."""
     found = []
     for kind, name in dict.fromkeys(targets):
         workload = client.get(API_VERSIONS[kind], kind, name, namespace)
+        if workload is None and missing_ok:
+            continue
         if workload is None:
             raise ValueError("workloads: %s not found in namespace %s" % (label(kind, name), namespace))
         workload.setdefault("kind", kind)
@@ -163,7 +200,9 @@ def main():
         argument_spec=args_common.spec(
             args_common.BACKUP, args_common.WAIT,
             namespace=dict(type="str", default="flyte"),
-            workloads=dict(type="list", elements="str", required=True),
+            workloads=dict(type="list", elements="str", default=[]),
+            candidates=dict(type="list", elements="str", default=[]),
+            candidate_inputs=dict(type="list", elements="str", default=[]),
             force=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -171,13 +210,21 @@ def main():
     params = module.params
     namespace = params["namespace"]
     result = dict(changed=False, restarted=[], unchanged=[], not_restarted=[], workloads=[], warnings_from_api=[],
-                  template_annotations={})
+                  template_annotations={}, pending=[])
 
     # Parse: bad input fails before connecting.
-    if not params["workloads"]:
+    if not params["workloads"] and not params["candidates"]:
         module.fail_json(msg="workloads: is empty; name the workloads to restart (Kind/name)", **result)
     try:
         targets = [parse_workload(w) for w in params["workloads"]]
+    except ValueError as exc:
+        module.fail_json(msg=str(exc), **result)
+    try:
+        candidates = [c for c in (parse_workload(w) for w in params["candidates"]) if c not in targets]
+    except ValueError as exc:
+        module.fail_json(msg=str(exc).replace("workloads:", "candidates:", 1), **result)
+    try:
+        counted = set(_object_label(text) for text in params["candidate_inputs"])
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
     bad_wait = args_common.check_wait(params)
@@ -189,15 +236,25 @@ def main():
     # Plan: read everything first, so a missing workload fails the module before any write.
     try:
         found = read_workloads(client, targets, namespace)
+        others = read_workloads(client, candidates, namespace, missing_ok=True)
+        replicasets = client.list("apps/v1", "ReplicaSet", namespace) if any(
+            w.get("kind") == "Deployment" and ro.current_hash(w) is None for _k, _n, w, _r, _o in others) else []
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
     except k8s_utils.FlyteK8sError as exc:
         module.fail_json(msg=str(exc), **result)
     plans = []
-    for kind, name, workload, refs, objects in found:
+    for kind, name, workload, refs, objects in found + others:
         plan = ro.plan_restart(workload, refs, objects, force=params["force"], run_id=writer.run_id)
         entry = dict(workload=label(kind, name), old_hash=plan["old_hash"], new_hash=plan["new_hash"],
                      inputs=plan["inputs"], outcome="unchanged")
+        if (kind, name) in candidates:
+            inputs = [o for o in objects if o and (not counted or "%s/%s" % (o.get("kind"), o["metadata"]["name"]) in counted)]
+            reason = ro.pending_restart(plan, workload, inputs, replicasets) if inputs else None
+            if reason is None:   # not a target, and nothing says its pods run old configuration: left alone
+                plan = dict(plan, action="unchanged")
+            else:
+                result["pending"].append(dict(workload=entry["workload"], reason=reason))
         result["workloads"].append(entry)
         if plan["action"] == "skip":
             entry["outcome"] = "skipped"

@@ -32,7 +32,7 @@ def _areas_roles():
         for task in _tasks(role):
             if "ansible.builtin.include_role" in task:
                 found.add(task["ansible.builtin.include_role"]["name"].rsplit(".", 1)[1])
-    return sorted(found - {"rollout"})   # the restart runs in the real pass only, after the plan decided
+    return sorted(found)
 
 
 def _tasks(role):

@@ -94,3 +94,53 @@ def test_plan_restart_restarts_once_then_leaves_alone():
     assert ro.plan_restart(hashed, refs, [dict(cm, data={"k": "w"})])["action"] == "restart"
     paused = ro.plan_restart(_rollable(paused=True), refs, [cm])
     assert paused["action"] == "skip" and paused["reason"] == "Deployment is paused: resume it to apply the change"
+
+
+def _written(kind, name, *times):
+    return {"kind": kind, "metadata": {"name": name, "managedFields": [{"manager": "m", "time": t} for t in times]}}
+
+
+def _deployment(annotations=None):
+    return {"kind": "Deployment", "metadata": {"name": "flyteadmin", "uid": "d1",
+                                               "annotations": {"deployment.kubernetes.io/revision": "2"}},
+            "spec": {"template": {"metadata": {"annotations": annotations or {}}}}}
+
+
+def _rs(name, created, revision, owner="d1"):
+    return {"metadata": {"name": name, "creationTimestamp": created, "ownerReferences": [{"uid": owner}],
+                         "annotations": {"deployment.kubernetes.io/revision": revision}}}
+
+
+REPLICASETS = [_rs("admin-old", "2026-01-01T00:00:00Z", "1"), _rs("admin-new", "2026-01-02T00:00:00Z", "2"),
+               _rs("other", "2026-01-09T00:00:00Z", "2", owner="x")]
+
+
+def test_last_written_and_the_current_replicaset():
+    assert ro.last_written(_written("ConfigMap", "c", "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")) == "2026-01-03T00:00:00Z"
+    assert ro.last_written({"metadata": {}}) is None
+    assert ro.current_replicaset(_deployment(), REPLICASETS)["metadata"]["name"] == "admin-new"
+    assert ro.current_replicaset(_deployment(), []) is None
+
+
+@pytest.mark.parametrize("written, old_hash, pending", [
+    ("2026-01-03T00:00:00Z", None, True),        # written after the pods' ReplicaSet: a stopped run's write
+    ("2026-01-01T12:00:00Z", None, False),       # written before: the pods run it
+    ("2026-01-02T00:00:00Z", None, False),       # the same second: not proven newer
+    ("2026-01-01T12:00:00Z", "sha256:old", True),   # a recorded hash that differs says so whatever the times
+])
+def test_pending_restart(written, old_hash, pending):
+    plan = {"action": "restart", "old_hash": old_hash, "new_hash": "sha256:new"}
+    reason = ro.pending_restart(plan, _deployment(), [_written("ConfigMap", "flyte-admin-base-config", written)],
+                                     REPLICASETS)
+    assert bool(reason) is pending
+    if pending and old_hash is None:
+        assert "ConfigMap/flyte-admin-base-config was written at %s" % written in reason and "admin-new" in reason
+
+
+def test_no_pending_restart_when_the_hash_is_current_or_the_kind_has_no_replicaset():
+    inputs = [_written("ConfigMap", "c", "2026-01-09T00:00:00Z")]
+    assert ro.pending_restart({"action": "unchanged", "old_hash": "h", "new_hash": "h"}, _deployment(), inputs,
+                                   REPLICASETS) is None
+    statefulset = dict(_deployment(), kind="StatefulSet")
+    assert ro.pending_restart({"action": "restart", "old_hash": None, "new_hash": "h"}, statefulset, inputs,
+                                   REPLICASETS) is None

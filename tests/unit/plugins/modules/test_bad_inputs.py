@@ -203,6 +203,10 @@ ROWS = [
     ("rollout-workload-missing", "flyte_rollout", {"namespace": "flyte", "workloads": ["Deployment/nope"]}, "workloads"),
     ("rollout-wait-sleep-zero", "flyte_rollout", {"namespace": "flyte", "workloads": ["flyteadmin"], "wait_sleep": 0},
      "wait_sleep"),
+    ("rollout-candidate-unknown-kind", "flyte_rollout", {"namespace": "flyte", "candidates": ["Job/flyteadmin"]},
+     "candidates"),
+    ("rollout-candidate-input-not-config", "flyte_rollout",
+     {"namespace": "flyte", "candidates": ["flyteadmin"], "candidate_inputs": ["Deployment/flyteadmin"]}, "candidate_inputs"),
     ("rollout-namespace-missing", "flyte_rollout", {"namespace": "nope", "workloads": ["flyteadmin"]}, "namespace"),
     # ---- flyte_lock
     ("lock-run-id-empty", "flyte_lock", _with(LOCK, run_id=""), "run_id"),
