@@ -130,8 +130,8 @@ def test_last_written_and_the_current_replicaset():
 ])
 def test_pending_restart(written, old_hash, pending):
     plan = {"action": "restart", "old_hash": old_hash, "new_hash": "sha256:new"}
-    reason = ro.pending_restart(plan, _deployment(), [_written("ConfigMap", "flyte-admin-base-config", written)],
-                                     REPLICASETS)
+    inputs = [_written("ConfigMap", "flyte-admin-base-config", written)]
+    reason = ro.pending_restart(plan, _deployment(), inputs, REPLICASETS)
     assert bool(reason) is pending
     if pending and old_hash is None:
         assert "ConfigMap/flyte-admin-base-config was written at %s" % written in reason and "admin-new" in reason
@@ -139,8 +139,8 @@ def test_pending_restart(written, old_hash, pending):
 
 def test_no_pending_restart_when_the_hash_is_current_or_the_kind_has_no_replicaset():
     inputs = [_written("ConfigMap", "c", "2026-01-09T00:00:00Z")]
-    assert ro.pending_restart({"action": "unchanged", "old_hash": "h", "new_hash": "h"}, _deployment(), inputs,
-                                   REPLICASETS) is None
+    current = {"action": "unchanged", "old_hash": "h", "new_hash": "h"}
+    assert ro.pending_restart(current, _deployment(), inputs, REPLICASETS) is None
     statefulset = dict(_deployment(), kind="StatefulSet")
-    assert ro.pending_restart({"action": "restart", "old_hash": None, "new_hash": "h"}, statefulset, inputs,
-                                   REPLICASETS) is None
+    unhashed = {"action": "restart", "old_hash": None, "new_hash": "h"}
+    assert ro.pending_restart(unhashed, statefulset, inputs, REPLICASETS) is None
