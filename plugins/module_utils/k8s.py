@@ -60,6 +60,9 @@ PATCH_CONTENT_TYPES = {
     "json": "application/json-patch+json",
 }
 WRITE_VERBS = ("create", "patch", "replace", "delete")
+# The field manager of every write (managedFields): says which fields this collection set, and when it last wrote an
+# object (flyte_rollout's pending restarts), apart from other clients of the same library.
+FIELD_MANAGER = "flytesec.hardening"
 TIMEOUT_ENV = "FLYTESEC_K8S_REQUEST_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
 try:
@@ -243,7 +246,8 @@ class FlyteK8sClient(object):
         resource = self.resource(api_version, kind)
         content_type = PATCH_CONTENT_TYPES[patch_type]
         return self._write("patch", api_version, kind, name, namespace, lambda: self.client.patch(
-            resource, body, name=name, namespace=namespace, content_type=content_type, serialize=False))
+            resource, body, name=name, namespace=namespace, content_type=content_type, serialize=False,
+            field_manager=FIELD_MANAGER))
 
     def dry_run_patches(self, requests, workers=1):
         """Server-side dry runs of merge patches ``(api_version, kind, name, namespace, body)``, ``workers`` at a time,
@@ -283,14 +287,14 @@ class FlyteK8sClient(object):
         resource = self.resource(api_version, kind)
         name = body.get("metadata", {}).get("name")
         return self._write("create", api_version, kind, name, namespace, lambda: self.client.create(
-            resource, body, namespace=namespace, serialize=False))
+            resource, body, namespace=namespace, serialize=False, field_manager=FIELD_MANAGER))
 
     def replace(self, api_version, kind, body, namespace=None):
         """Replace an object (optimistic concurrency through its resourceVersion); a dry run in check mode."""
         resource = self.resource(api_version, kind)
         name = body.get("metadata", {}).get("name")
         return self._write("replace", api_version, kind, name, namespace, lambda: self.client.replace(
-            resource, body, name=name, namespace=namespace, serialize=False))
+            resource, body, name=name, namespace=namespace, serialize=False, field_manager=FIELD_MANAGER))
 
     def can(self, verb, resource, group="", namespace=None):
         """Ask the API server (SelfSubjectAccessReview) whether this client may ``verb`` ``resource``; ``(allowed, reason)``.

@@ -124,9 +124,11 @@ def plan_restart(workload, refs, objects, force=False, run_id=None):
     return plan
 
 
-def last_written(obj):
-    """The time (RFC 3339 text, UTC) of the last write to ``obj``: the newest ``managedFields`` entry; None if unknown."""
-    times = [m.get("time") for m in ((obj or {}).get("metadata") or {}).get("managedFields") or [] if m.get("time")]
+def last_written(obj, manager=None):
+    """The time (RFC 3339 text, UTC) of the last write to ``obj`` (by ``manager``, a field manager, if given): the
+    newest of its ``managedFields`` entries; None if unknown."""
+    times = [m.get("time") for m in ((obj or {}).get("metadata") or {}).get("managedFields") or []
+             if m.get("time") and (manager is None or m.get("manager") == manager)]
     return max(times) if times else None
 
 
@@ -142,29 +144,37 @@ def current_replicaset(deployment, replicasets):
     return max(pool, key=lambda rs: rs["metadata"].get("creationTimestamp") or "") if pool else None
 
 
-def pending_restart(plan, workload, inputs, replicasets):
-    """Whether a workload's pods predate its configuration, for a workload this run did not change the inputs of.
+def workload_pods(workload, pods, replicasets):
+    """The pods a workload runs now: those its selector matches (for a Deployment, of its current ReplicaSet)."""
+    match = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not match:
+        return []
+    if workload.get("kind") == "Deployment":
+        replicaset = current_replicaset(workload, replicasets)
+        template_hash = replicaset and ((replicaset["metadata"].get("labels") or {}).get("pod-template-hash"))
+        if not template_hash:
+            return []
+        match = dict(match, **{"pod-template-hash": template_hash})
+    return [p for p in pods if all(((p.get("metadata") or {}).get("labels") or {}).get(k) == v for k, v in match.items())]
 
-    ``plan``: its ``plan_restart``; ``inputs``: the ConfigMaps and Secrets it consumes that count (read objects).
-    With a recorded hash, a different hash says so. Without one (never restarted by this collection), a Deployment's
-    pods predate an input written (``last_written``) after its current ReplicaSet was created: a run that stopped
-    between a configuration write and its restart leaves exactly that. Returns the reason, or None."""
-    if plan["action"] != "restart":
+
+def pending_restart(plan, workload, inputs, pods, manager):
+    """Why a workload's pods predate a write of this collection (field manager ``manager``) to what they consume,
+    or None: a run that stopped between a configuration write and its restart leaves exactly that.
+
+    ``plan``: its ``plan_restart``; ``inputs``: the ConfigMaps and Secrets it consumes that count (read objects);
+    ``pods``: the pods it runs now (``workload_pods``). Writes of other clients never count: a hand edit, even a
+    reformatting, is theirs to roll out."""
+    if plan["action"] != "restart" or not pods:
         return None
-    if plan["old_hash"] is not None:
-        return "its configuration changed since its last restart by this collection (config hash %s)" % plan["old_hash"]
-    if workload.get("kind") != "Deployment":
+    written = sorted((last_written(o, manager), "%s/%s" % (o.get("kind"), o["metadata"]["name"])) for o in inputs
+                     if o and last_written(o, manager))
+    if not written:
         return None
-    replicaset = current_replicaset(workload, replicasets)
-    started = replicaset and replicaset["metadata"].get("creationTimestamp")
-    if not started:
+    started = min(p["metadata"].get("creationTimestamp") or "" for p in pods)
+    if not started or written[-1][0] <= started:
         return None
-    newer = sorted((last_written(o), "%s/%s" % (o.get("kind"), o["metadata"]["name"])) for o in inputs
-                   if o and last_written(o) and last_written(o) > started)
-    if not newer:
-        return None
-    return "%s was written at %s, after its pods' ReplicaSet %s was created (%s)" % (
-        newer[-1][1], newer[-1][0], replicaset["metadata"]["name"], started)
+    return "this collection wrote %s at %s, after its oldest pod started (%s)" % (written[-1][1], written[-1][0], started)
 
 
 def hash_diff(workload_label, old_hash, new_hash):

@@ -52,9 +52,9 @@ options:
     description:
       - More workloads (C(Kind/name)) whose pods may predate their configuration, because an earlier run stopped
         between a configuration write and its restart. Each restarts only when that is so (RV(pending)) - its
-        recorded config hash differs from the current one, or, with none recorded, a Deployment's input in
-        O(candidate_inputs) was last written (its C(managedFields) time) after the Deployment's current ReplicaSet was
-        created. Otherwise it is left alone, without a write. Missing ones are ignored.
+        configuration hash changed and this collection (field manager C(flytesec.hardening)) last wrote an input in
+        O(candidate_inputs) after the oldest pod the workload runs now started (C(managedFields) times). Writes of
+        other clients never count. Otherwise it is left alone, without a write. Missing ones are ignored.
     type: list
     elements: str
     default: []
@@ -237,8 +237,10 @@ def main():
     try:
         found = read_workloads(client, targets, namespace)
         others = read_workloads(client, candidates, namespace, missing_ok=True)
-        replicasets = client.list("apps/v1", "ReplicaSet", namespace) if any(
-            w.get("kind") == "Deployment" and ro.current_hash(w) is None for _k, _n, w, _r, _o in others) else []
+        # the pods' start times matter only where this collection wrote an input (two LISTs, not one per workload)
+        ours = any(ro.last_written(o, k8s_utils.FIELD_MANAGER) for _k, _n, _w, _r, objs in others for o in objs if o)
+        replicasets = client.list("apps/v1", "ReplicaSet", namespace) if ours else []
+        pods = client.list("v1", "Pod", namespace) if ours else []
     except ValueError as exc:
         module.fail_json(msg=str(exc), **result)
     except k8s_utils.FlyteK8sError as exc:
@@ -250,7 +252,8 @@ def main():
                      inputs=plan["inputs"], outcome="unchanged")
         if (kind, name) in candidates:
             inputs = [o for o in objects if o and (not counted or "%s/%s" % (o.get("kind"), o["metadata"]["name"]) in counted)]
-            reason = ro.pending_restart(plan, workload, inputs, replicasets) if inputs else None
+            reason = ro.pending_restart(plan, workload, inputs, ro.workload_pods(workload, pods, replicasets),
+                                        k8s_utils.FIELD_MANAGER) if inputs and ours else None
             if reason is None:   # not a target, and nothing says its pods run old configuration: left alone
                 plan = dict(plan, action="unchanged")
             else:

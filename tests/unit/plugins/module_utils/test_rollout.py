@@ -96,51 +96,62 @@ def test_plan_restart_restarts_once_then_leaves_alone():
     assert paused["action"] == "skip" and paused["reason"] == "Deployment is paused: resume it to apply the change"
 
 
-def _written(kind, name, *times):
-    return {"kind": kind, "metadata": {"name": name, "managedFields": [{"manager": "m", "time": t} for t in times]}}
+def _written(kind, name, time, manager="flytesec.hardening"):
+    return {"kind": kind, "metadata": {"name": name, "managedFields": [
+        {"manager": "helm", "time": "2025-12-31T00:00:00Z"}, {"manager": manager, "time": time}]}}
 
 
-def _deployment(annotations=None):
+def _deployment():
     return {"kind": "Deployment", "metadata": {"name": "flyteadmin", "uid": "d1",
                                                "annotations": {"deployment.kubernetes.io/revision": "2"}},
-            "spec": {"template": {"metadata": {"annotations": annotations or {}}}}}
+            "spec": {"selector": {"matchLabels": {"app": "admin"}}, "template": {"metadata": {}}}}
 
 
 def _rs(name, created, revision, owner="d1"):
     return {"metadata": {"name": name, "creationTimestamp": created, "ownerReferences": [{"uid": owner}],
-                         "annotations": {"deployment.kubernetes.io/revision": revision}}}
+                         "labels": {"pod-template-hash": name}, "annotations": {"deployment.kubernetes.io/revision": revision}}}
 
 
-REPLICASETS = [_rs("admin-old", "2026-01-01T00:00:00Z", "1"), _rs("admin-new", "2026-01-02T00:00:00Z", "2"),
+def _pod(name, created, template_hash, app="admin"):
+    return {"metadata": {"name": name, "creationTimestamp": created, "labels": {"app": app, "pod-template-hash": template_hash}}}
+
+
+REPLICASETS = [_rs("old", "2026-01-01T00:00:00Z", "1"), _rs("new", "2026-01-02T00:00:00Z", "2"),
                _rs("other", "2026-01-09T00:00:00Z", "2", owner="x")]
+PODS = [_pod("a", "2026-01-02T00:00:05Z", "new"), _pod("b", "2026-01-02T00:01:00Z", "new"),
+        _pod("c", "2026-01-01T00:00:00Z", "old"), _pod("d", "2026-01-01T00:00:00Z", "new", app="other")]
 
 
-def test_last_written_and_the_current_replicaset():
-    assert ro.last_written(_written("ConfigMap", "c", "2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")) == "2026-01-03T00:00:00Z"
+def test_last_written_current_replicaset_and_pods():
+    cm = _written("ConfigMap", "c", "2026-01-03T00:00:00Z")
+    assert ro.last_written(cm) == "2026-01-03T00:00:00Z" and ro.last_written(cm, "helm") == "2025-12-31T00:00:00Z"
     assert ro.last_written({"metadata": {}}) is None
-    assert ro.current_replicaset(_deployment(), REPLICASETS)["metadata"]["name"] == "admin-new"
+    assert ro.current_replicaset(_deployment(), REPLICASETS)["metadata"]["name"] == "new"
     assert ro.current_replicaset(_deployment(), []) is None
+    assert [p["metadata"]["name"] for p in ro.workload_pods(_deployment(), PODS, REPLICASETS)] == ["a", "b"]
 
 
-@pytest.mark.parametrize("written, old_hash, pending", [
-    ("2026-01-03T00:00:00Z", None, True),        # written after the pods' ReplicaSet: a stopped run's write
-    ("2026-01-01T12:00:00Z", None, False),       # written before: the pods run it
-    ("2026-01-02T00:00:00Z", None, False),       # the same second: not proven newer
-    ("2026-01-01T12:00:00Z", "sha256:old", True),   # a recorded hash that differs says so whatever the times
+RESTART = {"action": "restart", "old_hash": None, "new_hash": "sha256:new"}
+
+
+@pytest.mark.parametrize("written, manager, pending", [
+    ("2026-01-03T00:00:00Z", "flytesec.hardening", True),    # this collection wrote after the oldest pod started
+    ("2026-01-02T00:00:01Z", "flytesec.hardening", False),   # before the pods started: they run it
+    ("2026-01-02T00:00:05Z", "flytesec.hardening", False),   # the same second: not proven newer
+    ("2026-01-03T00:00:00Z", "OpenAPI-Generator", False),    # someone else's write (a hand edit) never counts
 ])
-def test_pending_restart(written, old_hash, pending):
-    plan = {"action": "restart", "old_hash": old_hash, "new_hash": "sha256:new"}
-    inputs = [_written("ConfigMap", "flyte-admin-base-config", written)]
-    reason = ro.pending_restart(plan, _deployment(), inputs, REPLICASETS)
+def test_pending_restart(written, manager, pending):
+    pods = ro.workload_pods(_deployment(), PODS, REPLICASETS)
+    reason = ro.pending_restart(RESTART, _deployment(), [_written("ConfigMap", "flyte-admin-base-config", written, manager)],
+                                pods, "flytesec.hardening")
     assert bool(reason) is pending
-    if pending and old_hash is None:
-        assert "ConfigMap/flyte-admin-base-config was written at %s" % written in reason and "admin-new" in reason
+    if pending:
+        assert "wrote ConfigMap/flyte-admin-base-config at %s" % written in reason and "2026-01-02T00:00:05Z" in reason
 
 
-def test_no_pending_restart_when_the_hash_is_current_or_the_kind_has_no_replicaset():
+def test_no_pending_restart_when_the_hash_is_current_or_no_pod_runs():
     inputs = [_written("ConfigMap", "c", "2026-01-09T00:00:00Z")]
+    pods = ro.workload_pods(_deployment(), PODS, REPLICASETS)
     current = {"action": "unchanged", "old_hash": "h", "new_hash": "h"}
-    assert ro.pending_restart(current, _deployment(), inputs, REPLICASETS) is None
-    statefulset = dict(_deployment(), kind="StatefulSet")
-    unhashed = {"action": "restart", "old_hash": None, "new_hash": "h"}
-    assert ro.pending_restart(unhashed, statefulset, inputs, REPLICASETS) is None
+    assert ro.pending_restart(current, _deployment(), inputs, pods, "flytesec.hardening") is None
+    assert ro.pending_restart(RESTART, _deployment(), inputs, [], "flytesec.hardening") is None
