@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flytesec maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options of the one write path (module_utils/apply.py): where backups go and which run they belong to."""
+"""Options of the one write path (module_utils/k8s/apply.py): where backups go and which run they belong to."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 

@@ -19,13 +19,13 @@ TARGET = dict(
     release_name=dict(type="str"),
 )
 
-# The one write path's backups (doc fragment flytesec.hardening.backup; module_utils/apply.py).
+# The one write path's backups (doc fragment flytesec.hardening.backup; module_utils/k8s/apply.py).
 BACKUP = dict(
     backup_dir=dict(type="path"),
     run_id=dict(type="str"),
 )
 
-# Waiting for a rollout and undoing a failed one (doc fragment flytesec.hardening.wait; module_utils/rollout_wait.py).
+# Waiting for a rollout and undoing a failed one (doc fragment flytesec.hardening.wait; module_utils/k8s/rollout_wait.py).
 WAIT = dict(
     wait=dict(type="bool", default=True),
     wait_timeout=dict(type="int", default=300),

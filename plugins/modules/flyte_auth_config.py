@@ -147,10 +147,10 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 

@@ -262,17 +262,17 @@ import time
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_secrets
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import external_secrets as es
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_secrets
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import external_secrets as es
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
-from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import workloads as wl
 
 
 def argument_spec():

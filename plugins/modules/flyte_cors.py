@@ -141,11 +141,11 @@ warnings_from_api:
   elements: dict
 """
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import cors
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import cors
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
 
 SECURITY_PATH = ("server", "security")

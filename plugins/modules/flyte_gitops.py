@@ -132,11 +132,11 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import cors as cors_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import gitops
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import cors as cors_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import gitops
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import securitycontext as sc
 
 try:
     import yaml
@@ -173,7 +173,7 @@ def render(module, values_files, extra_values=None):
 
 
 def cors_settings(module, chart):
-    """The ``cors`` option through the same validation and translation as flyte_cors (module_utils/cors.py)."""
+    """The ``cors`` option through the same validation and translation as flyte_cors (module_utils/flyte/cors.py)."""
     given = module.params["cors"]
     if not given:
         return None

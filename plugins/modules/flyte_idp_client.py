@@ -278,15 +278,18 @@ except ImportError:  # pragma: no cover - Python 2 is not supported, keeps pylin
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import idp_entra, idp_google, idp_keycloak, idp_okta
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import entra as idp_entra
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import google as idp_google
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import keycloak as idp_keycloak
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import okta as idp_okta
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
 from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import SECRET_TARGETS
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.common import SECRET_TARGETS
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError
 
 URL_ENV = {"keycloak": "KEYCLOAK_URL", "okta": "OKTA_ORG_URL"}
 PROVIDERS = {"keycloak": idp_keycloak, "okta": idp_okta, "entra": idp_entra, "google": idp_google}

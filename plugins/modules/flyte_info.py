@@ -107,11 +107,11 @@ field_managers:
   elements: str
 """
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import access
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import access
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import ownership
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import ownership
 
 
 def main():

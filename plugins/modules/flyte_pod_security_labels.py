@@ -122,10 +122,10 @@ warnings_from_api:
 """
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
 
 PREFIX = "pod-security.kubernetes.io/"
 MODES = ("enforce", "audit", "warn")

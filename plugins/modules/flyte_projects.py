@@ -179,15 +179,15 @@ backups:
 
 import re
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import objects
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as flyte_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import objects
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import project_templates as pt
 
 LIMIT_KEYS = ("default", "defaultRequest", "max", "min", "maxLimitRequestRatio")
 NETWORK_KEYS = ("object_store_cidrs", "object_store_ports", "in_cluster_object_store", "dns_namespace_labels",

@@ -93,11 +93,11 @@ wildcard_findings:
   elements: dict
 """
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import rbac
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import rbac
 
 RBAC = "rbac.authorization.k8s.io/v1"
 

@@ -110,10 +110,10 @@ access_denied:
   sample: [patch deployments.apps in namespace flyte]
 """
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import access
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import access
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup_store
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 
 
 def order(item):

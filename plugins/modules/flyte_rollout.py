@@ -152,13 +152,13 @@ warnings_from_api:
 """
 
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout_wait
-from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout_wait
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import workloads as wl
 
 API_VERSIONS = wl.API_VERSIONS
 label = wl.label

@@ -112,8 +112,8 @@ files:
 import json
 import os
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import audit_controls as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import audit_controls as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 
 RBAC = "rbac.authorization.k8s.io/v1"
 

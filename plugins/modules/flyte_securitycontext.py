@@ -355,17 +355,17 @@ option:
 import json
 import re
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout_wait
-from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
-from ansible_collections.flytesec.hardening.plugins.module_utils import workloads as wl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout_wait
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import workloads as wl
 
 API_VERSIONS = wl.API_VERSIONS
 KIND_ALIASES = wl.KIND_ALIASES

@@ -295,7 +295,7 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup_store
 from ansible_collections.flytesec.hardening.plugins.module_utils import summary as sm
 
 RESULTS = ("preflight", "audit", "auth", "auth_secrets", "data_plane_auth", "cors", "pod_security", "rbac",

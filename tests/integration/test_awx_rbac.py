@@ -53,7 +53,7 @@ TEMPLATE = {"flytesec_namespace": NS, "flytesec_state_store": "cluster", "flytes
 
 
 def _describe(group, resource, verb, namespace):
-    """As module_utils/access.describe names a permission."""
+    """As module_utils/k8s/access.describe names a permission."""
     return "%s %s%s %s" % (verb, resource, "." + group if group else "", "in namespace %s" % namespace if namespace else "cluster-wide")
 
 

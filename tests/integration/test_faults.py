@@ -12,14 +12,14 @@
   every object back byte for byte (ConfigMaps, Secrets, Deployments, the Namespace: all but resourceVersion,
   managedFields, generation, status and the Deployment revision annotation), or a rerun converges to the end state of
   an undisturbed run (parsed, run ids aside) and a third run changes nothing;
-* kube-apiserver stalled (SIGSTOP) for longer than the client timeout (FLYTESEC_K8S_REQUEST_TIMEOUT, module_utils/k8s.py):
+* kube-apiserver stalled (SIGSTOP) for longer than the client timeout (FLYTESEC_K8S_REQUEST_TIMEOUT, module_utils/k8s/client.py):
   the timeout is reported, nothing is written;
 * a stale lock (a run that took the Lease and died): the next run takes it over after the Lease's duration and says
   so; a live holder is still waited for;
 * the IdP down, or answering 500 (an HTTP stub on 127.0.0.1), during registration: a clear error, nothing written
   to Kubernetes;
 * a ConfigMap and a Secret edited by someone else between the module's read and its write: the real API server
-  answers 409 on the resourceVersion the patch carries, and the other writer's edit stays (module_utils/apply.py;
+  answers 409 on the resourceVersion the patch carries, and the other writer's edit stays (module_utils/k8s/apply.py;
   the retry when only server-managed fields moved is tests/unit/plugins/module_utils/test_apply.py).
 
 A rollout that never becomes ready (timeout, rollback, the error names the workload) is proven by
@@ -583,7 +583,7 @@ def _module_runner():
 
 
 def _real_client(kubeconfig):
-    from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+    from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
     from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
     return k8s_utils.FlyteK8sClient(None, client=get_api_client(kubeconfig=str(kubeconfig)))
 

@@ -15,7 +15,7 @@ import yaml
 from conftest import FIXTURES
 from playbook import run_playbook
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
 
 __metaclass__ = type
 

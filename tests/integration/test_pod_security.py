@@ -19,8 +19,8 @@ import pytest
 from k8s_audit import summary
 from playbook import run_playbook
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import securitycontext as sc
 
 __metaclass__ = type
 

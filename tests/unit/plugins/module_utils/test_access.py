@@ -10,7 +10,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import access
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import access
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
 

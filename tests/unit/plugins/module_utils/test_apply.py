@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_restore
 
 __metaclass__ = type

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import upstream_manifests as um
-from ansible_collections.flytesec.hardening.plugins.module_utils import audit_controls as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import audit_controls as ac
 
 # Upstream flyte-core-eks (v1.16.8), per control, and why:
 EXPECTED = {
@@ -138,7 +138,7 @@ def test_jobs_and_bare_pods_are_audited():
 
 
 def test_project_and_task_findings_go_once_the_templates_and_propeller_are_hardened():
-    from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt
+    from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import project_templates as pt
     objects = _objects()
     templates = next(o for o in objects if o.get("kind") == "ConfigMap" and o["metadata"]["name"] == "clusterresource-template")
     changes, _summary = pt.plan(templates["data"], {"pod_security": {"enforce": "restricted", "warn": "restricted"},

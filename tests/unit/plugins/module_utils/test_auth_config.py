@@ -6,7 +6,7 @@ import base64
 import bcrypt
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
 
 BASE = {"public_url": "https://flyte.example.com", "oidc": {"base_url": "https://idp.example.com/realms/f", "client_id": "fa"}}
 
@@ -116,7 +116,7 @@ def test_plan_key_refuses_oidc_login_without_its_client_secret(current):
 # ---- the edits flyte_auth_config plans (config blocks, staticClients with the propeller hash) ----
 def _model(name):
     from upstream_manifests import configmap_names, load, of_kind
-    from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+    from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
     docs = load(name)
     return fl.detect(of_kind(docs, "Deployment"), configmap_names(docs), namespace="flyte")
 

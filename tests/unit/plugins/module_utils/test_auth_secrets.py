@@ -9,9 +9,9 @@ import copy
 import pytest
 
 from upstream_manifests import BINARY, CORE, configmap_names, find, load, of_kind
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_secrets as asec
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_secrets as asec
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 __metaclass__ = type

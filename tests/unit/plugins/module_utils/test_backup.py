@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from upstream_manifests import BINARY, CORE, as_live_secret, find, load
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
 
 T0 = datetime.datetime(2026, 11, 24, 9, 30, 0, tzinfo=datetime.timezone.utc)
 

@@ -3,7 +3,7 @@
 """Unit tests for CORS validation and normalisation."""
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import cors
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import cors
 
 
 @pytest.mark.parametrize("value,expected", [

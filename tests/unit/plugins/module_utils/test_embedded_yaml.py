@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from upstream_manifests import BINARY, CORE, as_live_secret, find, load
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 SECURITY = ("server", "security")

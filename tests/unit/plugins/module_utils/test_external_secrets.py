@@ -10,10 +10,10 @@ import os
 import pytest
 
 from upstream_manifests import CORE, configmap_names, load, of_kind
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_secrets as asec
-from ansible_collections.flytesec.hardening.plugins.module_utils import external_secrets as es
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_secrets as asec
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import external_secrets as es
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 
 __metaclass__ = type
 

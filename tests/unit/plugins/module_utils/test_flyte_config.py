@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 import upstream_manifests as um
-from ansible_collections.flytesec.hardening.plugins.module_utils import cors
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_config as fc
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import cors
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import config as fc
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 

@@ -6,8 +6,8 @@ import copy
 import pytest
 
 from upstream_manifests import BINARY, CORE, as_live_secret, configmap_names, find, load, of_kind
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 
 SECURITY = ("server", "security")
 STATIC_SECRET = ("auth", "appAuth", "selfAuthServer", "staticClients", "flytepropeller", "client_secret")

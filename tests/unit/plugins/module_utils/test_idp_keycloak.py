@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """idp_keycloak desired state and comparison."""
-from ansible_collections.flytesec.hardening.plugins.module_utils import idp_keycloak as kc
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import keycloak as kc
 
 PARAMS = {"public_url": "https://flyte.example.com/", "web_client_id": "flyteadmin", "cli_client_id": "flytectl",
           "propeller_client_id": "flytepropeller"}

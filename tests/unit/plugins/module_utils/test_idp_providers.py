@@ -6,8 +6,11 @@ from __future__ import absolute_import, division, print_function
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import idp_common, idp_entra, idp_google, idp_okta
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import common as idp_common
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import entra as idp_entra
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import google as idp_google
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp import okta as idp_okta
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError
 
 __metaclass__ = type
 

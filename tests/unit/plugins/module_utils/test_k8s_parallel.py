@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s
 
 __metaclass__ = type
 

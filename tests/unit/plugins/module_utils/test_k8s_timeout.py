@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 
 __metaclass__ = type
 

@@ -3,7 +3,7 @@
 """Warning headers from the API server become the warning text, quoted-string escapes removed."""
 from __future__ import absolute_import, division, print_function
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s
 
 __metaclass__ = type
 

@@ -4,8 +4,8 @@
 import datetime
 
 import upstream_manifests as um
-from ansible_collections.flytesec.hardening.plugins.module_utils import lease as lk
-from ansible_collections.flytesec.hardening.plugins.module_utils import ownership
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import lease as lk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import ownership
 
 NOW = datetime.datetime(2026, 11, 24, 12, 0, 0, tzinfo=datetime.timezone.utc)
 

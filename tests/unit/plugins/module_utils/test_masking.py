@@ -9,7 +9,7 @@ import pytest
 
 from upstream_manifests import CORE, find, load, as_live_secret
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
 
 SECRET = "s3cr3t-Value-42"
 PEM = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx1\nQWERTYUIOPasdfghjkl\n-----END RSA PRIVATE KEY-----\n")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """netpol builders: nothing opened that is not asked for."""
-from ansible_collections.flytesec.hardening.plugins.module_utils import netpol
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import netpol
 
 
 def test_core_policies_without_peers_open_no_egress_to_outside():

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import absolute_import, division, print_function
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import objects
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import objects
 
 __metaclass__ = type
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flytesec maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for plugins/module_utils/pod_security.py (Pod Security Standards evaluator).
+"""Unit tests for plugins/module_utils/policy/pod_security.py (Pod Security Standards evaluator).
 
 Upstream manifests are read in place from ../shared/fixtures (never copied). Expected texts follow the API
 server's messages (k8s.io/pod-security-admission/policy).
@@ -11,7 +11,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
 
 import upstream_manifests as um
 

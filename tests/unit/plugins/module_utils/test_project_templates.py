@@ -3,8 +3,8 @@
 """project_templates: the upstream cluster resource templates of both charts, hardened without breaking them."""
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import project_templates as pt
 
 from upstream_manifests import BINARY, CORE, find, load
 

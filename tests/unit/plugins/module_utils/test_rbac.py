@@ -4,7 +4,7 @@
 import pytest
 
 import upstream_manifests as um
-from ansible_collections.flytesec.hardening.plugins.module_utils import rbac
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import rbac
 
 
 def test_upstream_propeller_and_admin_findings():

@@ -5,7 +5,7 @@ import yaml
 import pytest
 
 from conftest import FIXTURES
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
 
 
 def load(name):

@@ -10,11 +10,11 @@ import sys
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout_wait as rw
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout_wait as rw
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "modules"))
 from fake_client import FakeClient  # noqa: E402  pylint: disable=wrong-import-position

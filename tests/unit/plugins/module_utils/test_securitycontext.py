@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flytesec maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests for plugins/module_utils/securitycontext.py (the flyte_securitycontext planner).
+"""Unit tests for plugins/module_utils/policy/securitycontext.py (the flyte_securitycontext planner).
 
 Upstream manifests are read in place from ../shared/fixtures (never copied).
 """
@@ -12,8 +12,8 @@ import copy
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import securitycontext as sc
 
 import upstream_manifests as um
 

@@ -19,8 +19,8 @@ from unittest import mock
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils.securitycontext import strategic_merge
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy.securitycontext import strategic_merge
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "module_utils"))
 import upstream_manifests  # noqa: E402  pylint: disable=wrong-import-position

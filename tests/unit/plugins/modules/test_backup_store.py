@@ -11,9 +11,9 @@ import os
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store as bs
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup_store as bs
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_cors
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_lock
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_restore

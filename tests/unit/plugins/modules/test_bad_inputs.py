@@ -19,7 +19,7 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_config
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_secrets
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_cors

@@ -8,9 +8,9 @@ import base64
 import json
 import os
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import external_secrets as es
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import external_secrets as es
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_secrets
 
 from fake_client import FakeClient, dumps, run_module

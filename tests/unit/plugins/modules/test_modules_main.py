@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_secrets
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_network_policies
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_pod_security_labels

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import args_common
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_config
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_auth_secrets
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_network_policies

@@ -7,7 +7,7 @@ import copy
 
 import yaml
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates as pt
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import project_templates as pt
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_projects as mod
 
 from fake_client import FakeClient, run_module

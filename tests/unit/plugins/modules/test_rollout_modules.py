@@ -8,8 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 import os
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_cors
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_rollout
 from ansible_collections.flytesec.hardening.plugins.modules import flyte_securitycontext

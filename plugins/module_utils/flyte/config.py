@@ -3,9 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read and change Flyte configuration on a live cluster.
 
-Glue between the Kubernetes client (k8s.py) and the pure core: layout detection and the settings
-model (flyte_layout.py), edits of YAML embedded in ConfigMap/Secret keys (embedded_yaml.py),
-backups (backup.py) and masking (masking.py).
+Glue between the Kubernetes client (k8s/client.py) and the pure core: layout detection and the settings
+model (flyte/layout.py), edits of YAML embedded in ConfigMap/Secret keys (flyte/embedded_yaml.py),
+backups (k8s/backup.py) and masking (masking.py).
 
 ``discover()`` finds the installation; ``apply_edits()`` turns a list of ``Edit`` into at most one
 merge patch per object (parsed values compared, so a formatting difference is no change), backs the
@@ -16,10 +16,10 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import apply
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import apply
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 

@@ -14,7 +14,7 @@
   new resourceVersion (up to ``CONFLICT_RETRIES`` times); when anyone changed the content, it fails;
 * records what it wrote (``changed``), for the module's result.
 
-``backup_dir`` is a location (module_utils/backup_store.py): a directory, or ``k8s:<namespace>`` for Secrets in the
+``backup_dir`` is a location (module_utils/k8s/backup_store.py): a directory, or ``k8s:<namespace>`` for Secrets in the
 cluster. In check mode the client sends server-side dry runs and no backup record is kept.
 """
 from __future__ import absolute_import, division, print_function
@@ -22,9 +22,9 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup_store
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup_store
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 
 PRECONDITION_PATCH_TYPES = ("merge", "strategic")
 CONFLICT_RETRIES = 3

@@ -22,7 +22,7 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
 
 API_VERSION = "external-secrets.io/v1"
 KIND = "ExternalSecret"

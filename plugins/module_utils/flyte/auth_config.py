@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
-from ansible_collections.flytesec.hardening.plugins.module_utils.flyte_config import Edit
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte.config import Edit
 
 BCRYPT_IMPORT_ERROR = None
 try:

@@ -29,8 +29,8 @@ import fnmatch
 import posixpath
 from collections import namedtuple
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout
 
 FLYTE_CORE = "flyte-core"
 FLYTE_BINARY = "flyte-binary"

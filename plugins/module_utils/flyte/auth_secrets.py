@@ -15,8 +15,8 @@ __metaclass__ = type
 import base64
 from collections import namedtuple
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config as ac
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout as fl
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config as ac
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as fl
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
 
 MODES = ("manage", "reference", "external_secret")

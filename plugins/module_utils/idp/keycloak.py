@@ -12,8 +12,8 @@ __metaclass__ = type
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import FLYTECTL_REDIRECTS, Registration, SECRET_TARGETS
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError, JsonAPI, token
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.common import FLYTECTL_REDIRECTS, Registration, SECRET_TARGETS
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError, JsonAPI, token
 
 SCOPES = ("all", "offline")
 

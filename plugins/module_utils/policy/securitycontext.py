@@ -63,8 +63,8 @@ import hashlib
 import posixpath
 import re
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import rollout as ro
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import rollout as ro
 
 PROFILES = (ps.LEVEL_RESTRICTED, ps.LEVEL_BASELINE)
 SUPPORTED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")

@@ -8,8 +8,8 @@ Google cannot be Flyte's external authorization server; keep the internal one fo
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import Registration
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.common import Registration
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError
 
 ISSUER = "https://accounts.google.com"
 

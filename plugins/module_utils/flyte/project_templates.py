@@ -17,8 +17,8 @@ __metaclass__ = type
 import copy
 import re
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import netpol
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import netpol
 
 PLACEHOLDER = re.compile(r"\{\{ ([A-Za-z_][A-Za-z0-9_]*) \}\}")
 _TOKEN = "flytesec-placeholder-%s-end"

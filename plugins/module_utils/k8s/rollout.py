@@ -9,7 +9,7 @@ Here a workload's pod template carries the hash of the ConfigMap and Secret data
 controller roll out exactly once; an unchanged hash does nothing.
 
 Pure functions on plain dicts; the flyte_rollout module does the API calls (``plan_restart`` decides per workload,
-module_utils/rollout_wait.py waits and rolls back).
+module_utils/k8s/rollout_wait.py waits and rolls back).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type

@@ -16,9 +16,9 @@ __metaclass__ = type
 
 from ansible.module_utils.six.moves.urllib.parse import quote
 
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import (
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.common import (
     FLYTECTL_REDIRECTS, Registration, SECRET_TARGETS, field_diff)
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError, JsonAPI
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError, JsonAPI
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 POLICY_NAME = "Flyte"

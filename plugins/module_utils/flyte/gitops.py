@@ -26,8 +26,8 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import cors as cors_utils
-from ansible_collections.flytesec.hardening.plugins.module_utils import securitycontext as sc
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import cors as cors_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import securitycontext as sc
 
 CHARTS = ("flyte-core", "flyte-binary")
 # flyte-core Deployment name -> values key whose ``securityContext`` is the pod securityContext.

@@ -22,9 +22,9 @@ import uuid
 
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_common import (
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.common import (
     FLYTECTL_REDIRECTS, Registration, SECRET_TARGETS, field_diff)
-from ansible_collections.flytesec.hardening.plugins.module_utils.idp_http import IdpError, JsonAPI, token
+from ansible_collections.flytesec.hardening.plugins.module_utils.idp.http import IdpError, JsonAPI, token
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 # Microsoft Graph delegated permission (scope) ids, as published in Graph's permissions reference.

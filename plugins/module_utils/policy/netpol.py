@@ -7,7 +7,7 @@ NetworkPolicy matches pod ports after Service translation, so the ports here are
 8088/8089, datacatalog 8089, flyteconsole 8080, the pod webhook 9443; flyte-binary 8088/8089/9443). Every
 peer is a parameter; nothing is opened wider than asked: an empty peer list opens nothing.
 
-flyte_network_policies writes them through module_utils/objects.py (``EXACT``: a policy's spec is compared whole).
+flyte_network_policies writes them through module_utils/k8s/objects.py (``EXACT``: a policy's spec is compared whole).
 """
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -16,7 +16,7 @@ import ipaddress
 
 from ansible_collections.flytesec.hardening.plugins.module_utils import inputs
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import objects
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import objects
 
 LABEL = "app.kubernetes.io/name"
 MANAGED = {"app.kubernetes.io/managed-by": "flytesec.hardening"}

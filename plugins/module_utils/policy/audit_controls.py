@@ -17,12 +17,12 @@ import json
 import re
 from xml.sax.saxutils import escape
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import auth_config
-from ansible_collections.flytesec.hardening.plugins.module_utils import embedded_yaml as ey
-from ansible_collections.flytesec.hardening.plugins.module_utils import flyte_layout
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import auth_config
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import embedded_yaml as ey
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import layout as flyte_layout
 from ansible_collections.flytesec.hardening.plugins.module_utils import masking
-from ansible_collections.flytesec.hardening.plugins.module_utils import pod_security as ps
-from ansible_collections.flytesec.hardening.plugins.module_utils import project_templates
+from ansible_collections.flytesec.hardening.plugins.module_utils.policy import pod_security as ps
+from ansible_collections.flytesec.hardening.plugins.module_utils.flyte import project_templates
 
 CIS = "CIS Kubernetes Benchmark v1.12.0"
 NSA = "NSA/CISA Kubernetes Hardening Guide v1.2"

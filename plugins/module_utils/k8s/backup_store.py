@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, flytesec maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where backup records (module_utils/backup.py) are kept: a directory, or Secrets in the cluster.
+"""Where backup records (module_utils/k8s/backup.py) are kept: a directory, or Secrets in the cluster.
 
 A *location* is what the modules' ``backup_dir`` option holds:
 
@@ -28,8 +28,8 @@ import os
 import re
 import shutil
 
-from ansible_collections.flytesec.hardening.plugins.module_utils import backup as bk
-from ansible_collections.flytesec.hardening.plugins.module_utils import k8s as k8s_utils
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import backup as bk
+from ansible_collections.flytesec.hardening.plugins.module_utils.k8s import client as k8s_utils
 
 CLUSTER_PREFIX = "k8s:"
 RUN_LABEL = bk.RUN_LABEL
@@ -85,7 +85,7 @@ def describe(location, run_id):
 
 
 class DirectoryStore:
-    """Records as files under a directory (module_utils/backup.py's file functions)."""
+    """Records as files under a directory (module_utils/k8s/backup.py's file functions)."""
 
     def __init__(self, directory):
         self.directory = directory
