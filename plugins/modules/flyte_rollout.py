@@ -108,7 +108,7 @@ pending:
   returned: always
   type: list
   elements: dict
-  sample: [{workload: Deployment/flyteadmin, reason: "ConfigMap/flyte-admin-base-config was written at ..."}]
+  sample: [{workload: Deployment/flyteadmin, reason: "this collection wrote ConfigMap/flyte-admin-base-config at ..., after its oldest pod started (...)"}]
 unchanged:
   description: Workloads whose inputs did not change.
   returned: always
